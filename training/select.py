@@ -107,7 +107,7 @@ def write_batches(
     out_dir.mkdir(parents=True, exist_ok=True)
     order = chosen.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     order["batch"] = [f"p{i % n_primary:02d}" for i in range(len(order))]
-    n_double = int(round(double_share * len(order)))
+    n_double = round(double_share * len(order))
     double = order.sample(n=n_double, random_state=seed + 1).reset_index(drop=True)
     double["batch"] = [f"d{i % 2:02d}" for i in range(len(double))]
     for frame in (order, double):

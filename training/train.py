@@ -1,0 +1,173 @@
+"""Train the stance model: choose by grouped CV and validation, report on test once, write artifacts/.
+
+Run: `regstance train` or `python -m training.train`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+from joblib import Parallel, delayed
+from sklearn.model_selection import GroupKFold
+
+from classifier.model import StanceModel, save_model
+from training.args import TrainingArgs
+from training.data import CORPUS_FILE, load_corpus
+from training.evaluate import (
+    choose_abstain_threshold,
+    confusion_png,
+    robustness,
+    scores,
+    throughput,
+)
+from training.model_card import write_model_card
+
+TEXT = ["headline", "body"]
+
+
+def _log(args: TrainingArgs, message: str) -> None:
+    if args.show_progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _cv_score(params: dict, frame: pd.DataFrame, train_idx, test_idx, seed: int) -> float:
+    model = StanceModel(**params, random_state=seed)
+    model.fit(frame.iloc[train_idx][TEXT], frame.iloc[train_idx]["label"])
+    proba = model.predict_proba(frame.iloc[test_idx][TEXT])
+    return scores(frame.iloc[test_idx]["label"], proba, model.classes_)["macro_f1"]
+
+
+def cross_validate(args: TrainingArgs, train: pd.DataFrame) -> list[dict]:
+    """Macro-F1 of each candidate by GroupKFold on train, grouped by story."""
+    folds = list(GroupKFold(n_splits=args.cv_folds).split(train, groups=train["story_id"]))
+    jobs = [(i, params, tr, te) for i, params in enumerate(args.candidates) for tr, te in folds]
+    results = Parallel(n_jobs=args.n_jobs)(
+        delayed(_cv_score)(params, train, tr, te, args.seed) for _, params, tr, te in jobs
+    )
+    table = []
+    for i, params in enumerate(args.candidates):
+        fold_scores = [s for (j, *_), s in zip(jobs, results, strict=True) if j == i]
+        table.append(
+            {
+                "params": params,
+                "cv_macro_f1": float(np.mean(fold_scores)),
+                "cv_std": float(np.std(fold_scores)),
+            }
+        )
+    return table
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train(args: TrainingArgs | None = None) -> dict:
+    args = args or TrainingArgs()
+    started = time.perf_counter()
+    corpus = load_corpus(args.corpus_dir)
+    frames = {split: corpus[split].to_pandas() for split in corpus}
+    train_df, val_df, test_df = frames["train"], frames["validation"], frames["test"]
+    _log(args, f"corpus: {len(train_df)} train, {len(val_df)} validation, {len(test_df)} test")
+
+    _log(
+        args, f"cross-validating {len(args.candidates)} candidates, {args.cv_folds} folds grouped by story …"
+    )
+    table = cross_validate(args, train_df)
+    for row in table:
+        _log(args, f"  cv macro-F1 {row['cv_macro_f1']:.3f} ± {row['cv_std']:.3f}  {row['params']}")
+
+    finalists = sorted(table, key=lambda r: -r["cv_macro_f1"])[: args.finalists]
+    best, best_model, best_val = None, None, -1.0
+    for row in finalists:
+        model = StanceModel(**row["params"], random_state=args.seed).fit(train_df[TEXT], train_df["label"])
+        proba = model.predict_proba(val_df[TEXT])
+        row["validation_macro_f1"] = scores(val_df["label"], proba, model.classes_)["macro_f1"]
+        row["articles_per_s_one_core"] = throughput(model, val_df)
+        _log(
+            args,
+            f"  validation macro-F1 {row['validation_macro_f1']:.3f}, "
+            f"{row['articles_per_s_one_core']:.0f} articles/s  {row['params']}",
+        )
+        if row["validation_macro_f1"] > best_val:
+            best, best_model, best_val = row, model, row["validation_macro_f1"]
+
+    val_proba = best_model.predict_proba(val_df[TEXT])
+    validation = scores(val_df["label"], val_proba, best_model.classes_)
+    threshold, abstain = choose_abstain_threshold(
+        val_df["label"], val_proba, best_model.classes_, args.target_confident_accuracy
+    )
+
+    fit_df = pd.concat([train_df, val_df]) if args.refit_on_validation else train_df
+    final = StanceModel(**best["params"], abstain_below=threshold, random_state=args.seed)
+    final.fit(fit_df[TEXT], fit_df["label"])
+    test_proba = final.predict_proba(test_df[TEXT])
+    test = scores(test_df["label"], test_proba, final.classes_)
+    holds_up = robustness(final, test_df)
+    training_seconds = time.perf_counter() - started
+
+    corpus_sha = _sha256(Path(args.corpus_dir) / CORPUS_FILE)
+    fingerprint = hashlib.sha256(
+        json.dumps({"corpus": corpus_sha, "args": args.model_facing()}, sort_keys=True, default=str).encode()
+    ).hexdigest()[:10]
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    final.metadata_ = {
+        "name": "regstance",
+        "version": f"regstance-{trained_at[:10]}-{fingerprint}",
+        "trained_at": trained_at,
+        "corpus_sha256": corpus_sha,
+        "n_train": len(fit_df),
+        "params": best["params"],
+    }
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = save_model(final, out / "model", created=trained_at)
+    confusion_png(test["confusion"], out / "confusion_test.png", "regstance — test split")
+    metrics = {
+        "model_version": final.version,
+        "model_sha256": manifest.sha256,
+        "trained_at": trained_at,
+        "selected": best["params"],
+        "candidates": table,
+        "validation": validation,
+        "test": test,
+        "test_robustness": holds_up,
+        "uncertain_flag": abstain,
+        "training_seconds": round(training_seconds, 1),
+        "environment": {
+            "python": platform.python_version(),
+            "sklearn": sklearn.__version__,
+            "machine": platform.machine(),
+            "n_jobs": args.n_jobs,
+        },
+        "data": {
+            split: {
+                "n": len(df),
+                "labels": df["label"].value_counts().to_dict(),
+                "published": [str(df["published"].min()), str(df["published"].max())],
+            }
+            for split, df in frames.items()
+        },
+        "args": args.model_facing(),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    write_model_card(out / "MODEL_CARD.md", metrics)
+    _log(args, f"test macro-F1 {test['macro_f1']:.3f}; trained in {training_seconds:.0f} s; wrote {out}")
+    return metrics
+
+
+def main() -> None:
+    train(TrainingArgs())
+
+
+if __name__ == "__main__":
+    main()
