@@ -149,7 +149,8 @@ def render(metrics: dict) -> str:
     parts += [
         "## Model selection",
         f"Cross-validation on train ({metrics['args']['cv_folds']} folds grouped by story), then the "
-        f"{metrics['args']['finalists']} best compared on validation; speed is predict_proba on full "
+        f"{metrics['args']['finalists']} best compared on validation; each is scored by the mean of its "
+        "full-article and headline-only macro-F1, since users send both. Speed is predict_proba on full "
         "validation articles, cleaning included.",
         _candidates(metrics["candidates"], metrics["selected"]),
         "## Limits",

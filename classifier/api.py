@@ -1,0 +1,299 @@
+"""The prediction API: create_app() builds a FastAPI app that serves one loaded model.
+
+Run: `regstance serve` (uvicorn with --factory classifier.api:create_app).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import APIKeyHeader
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from classifier.config import Settings
+from classifier.model import StanceModel, load_model
+from classifier.schemas import (
+    ArticleIn,
+    BatchIn,
+    BatchOut,
+    Health,
+    ModelInfo,
+    Problem,
+    Ready,
+    ScoreSummary,
+    StanceOut,
+)
+
+MODEL_NAME = "regstance"
+LABEL_DEFINITIONS = {
+    "adoption": "An authority moves to embrace, legitimise, enable or promote digital assets.",
+    "restriction": "An authority moves to limit, prohibit, penalise or discourage digital assets.",
+    "neutral": "No clear regulatory direction, or not about regulation.",
+}
+READY_PROBE = [{"headline": "Regulator approves bitcoin ETF", "body": ""}]
+
+
+class Telemetry:
+    """Prometheus metrics of one app, on its own registry (no process-global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "regstance_requests", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "regstance_request_seconds",
+            "Request latency",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "regstance_predictions", "Articles classified, by label", ["label"], registry=self.registry
+        )
+
+
+def _metrics_summary(artifact_dir: Path) -> tuple[dict[str, ScoreSummary], str | None]:
+    path = artifact_dir / "metrics.json"
+    if not path.is_file():
+        return {}, None
+    metrics = json.loads(path.read_text())
+    summary = {
+        split: ScoreSummary(**{k: metrics[split].get(k) for k in ("macro_f1", "accuracy", "n")})
+        for split in ("validation", "test")
+        if split in metrics
+    }
+    robustness = metrics.get("test_robustness") or {}
+    if "headline_only" in robustness:
+        summary["test_headline_only"] = ScoreSummary(macro_f1=robustness["headline_only"])
+    return summary, metrics.get("trained_at")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # a missing or altered model file stops start-up here, with ModelIntegrityError's message
+    app.state.model = load_model(settings.model_dir, expected_sha256=settings.model_sha256)
+    model_dir = Path(settings.model_dir) if settings.model_dir else None
+    artifact_dir = (model_dir or Path(__file__).resolve().parents[1] / "artifacts" / "model").parent
+    app.state.metrics_summary, app.state.trained_at = _metrics_summary(artifact_dir)
+    yield
+    del app.state.model
+
+
+def get_model(request: Request) -> StanceModel:
+    return request.app.state.model
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+ModelDep = Annotated[StanceModel, Depends(get_model)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def require_api_key(settings: SettingsDep, key: Annotated[str | None, Security(_api_key_header)]) -> None:
+    if settings.api_key and not (key and secrets.compare_digest(key, settings.api_key)):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong X-API-Key header",
+            headers={"WWW-Authenticate": "APIKey"},
+        )
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "REGSTANCE_API_KEY is set and X-API-Key is missing or wrong"},
+    413: {
+        "model": Problem,
+        "description": "Request body over max_request_bytes, or a field over 100,000 chars",
+    },
+    422: {"model": Problem, "description": "Not a valid article or batch (the detail says which field)"},
+}
+router = APIRouter(prefix="/v1", tags=["stance"], dependencies=[Depends(require_api_key)], responses=ERRORS)
+
+
+def _results(
+    model: StanceModel, articles: list[ArticleIn], settings: Settings, request: Request
+) -> list[StanceOut]:
+    """Score all articles as one vectorised batch."""
+    stances = model.classify([a.model_dump() for a in articles], evidence=settings.evidence_terms)
+    counter = request.app.state.telemetry.predictions
+    out = []
+    for article, stance in zip(articles, stances, strict=True):
+        counter.labels(stance.label).inc()
+        out.append(
+            StanceOut(
+                id=article.id,
+                label=stance.label,
+                probabilities=stance.probabilities,
+                confidence=stance.confidence,
+                uncertain=stance.uncertain,
+                evidence=stance.evidence,
+                model_name=MODEL_NAME,
+                model_version=stance.model_version,
+            )
+        )
+    return out
+
+
+@router.post("/classify", summary="Stance of one article")
+def classify(article: ArticleIn, model: ModelDep, settings: SettingsDep, request: Request) -> StanceOut:
+    return _results(model, [article], settings, request)[0]
+
+
+@router.post("/classify/batch", summary="Stance of up to max_batch articles, in input order")
+def classify_batch(batch: BatchIn, model: ModelDep, settings: SettingsDep, request: Request) -> BatchOut:
+    if len(batch.articles) > settings.max_batch:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{len(batch.articles)} articles in one batch; at most {settings.max_batch}: split the batch",
+        )
+    results = _results(model, batch.articles, settings, request)
+    return BatchOut(results=results, count=len(results))
+
+
+@router.get("/model", summary="The served model: version, classes, scores, label definitions")
+def model_info(model: ModelDep, settings: SettingsDep, request: Request) -> ModelInfo:
+    return ModelInfo(
+        model_name=MODEL_NAME,
+        model_version=model.version,
+        classes=[str(c) for c in model.classes_],
+        trained_at=request.app.state.trained_at,
+        uncertain_below=float(model.abstain_below),
+        metrics=request.app.state.metrics_summary,
+        label_definitions=LABEL_DEFINITIONS,
+        limits={
+            "max_batch": settings.max_batch,
+            "max_request_bytes": settings.max_request_bytes,
+            "max_field_chars": 100_000,
+        },
+    )
+
+
+ops = APIRouter(tags=["operations"])
+
+
+@ops.get("/healthz", summary="The process is up")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@ops.get("/readyz", summary="The model is loaded and answering", responses={503: {"model": Problem}})
+def readyz(request: Request) -> Ready:
+    model = getattr(request.app.state, "model", None)
+    try:
+        model.predict_proba(READY_PROBE)
+    except Exception as exc:  # any failure means not ready; say why
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"model not answering: {exc}") from exc
+    return Ready(status="ready", model_version=model.version)
+
+
+@ops.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+def metrics(request: Request) -> PlainTextResponse:
+    registry = request.app.state.telemetry.registry
+    return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, counting as they stream in.
+
+    Pure ASGI, so a lying or absent Content-Length cannot slip a huge body past it.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(send)
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Callable) -> None:
+        body = json.dumps({"detail": f"request body over {self.limit} bytes: send fewer or shorter articles"})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with pydantic's field-by-field detail; 413 when a field is over its length limit."""
+    errors = jsonable_encoder(exc.errors())
+    too_long = any(e.get("type") == "string_too_long" for e in errors)
+    code = status.HTTP_413_CONTENT_TOO_LARGE if too_long else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return JSONResponse({"detail": errors}, status_code=code)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Settings default to REGSTANCE_* environment variables."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="regstance",
+        version="0.1.0",
+        summary="Which way authorities are moving on crypto: adoption, restriction or neutral.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.telemetry = Telemetry()
+    app.include_router(router)
+    app.include_router(ops)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable) -> Any:
+        route = request.scope.get("route")
+        start = time.perf_counter()
+        response = await call_next(request)
+        path = getattr(request.scope.get("route"), "path", None) or (route.path if route else "unmatched")
+        telemetry: Telemetry = request.app.state.telemetry
+        telemetry.latency.labels(path).observe(time.perf_counter() - start)
+        telemetry.requests.labels(path, request.method, str(response.status_code)).inc()
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    return app

@@ -1,0 +1,57 @@
+"""One shape for article input: a frame with `headline` and `body` columns.
+
+An article is a headline and a body (either may be empty) or a single text,
+whose first line is read as the headline. Every door (API, archives, Python)
+hands its articles to the model through `to_frame`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from classifier.text import split_text
+
+
+def _from_mapping(article: Mapping[str, Any]) -> tuple[str, str]:
+    headline = article.get("headline") or ""
+    body = article.get("body") or ""
+    text = article.get("text") or ""
+    if text and not (headline or body):
+        return split_text(str(text))
+    return str(headline), str(body)
+
+
+def to_columns(X: Any) -> tuple[list[str], list[str]]:
+    """Articles as two parallel lists, headlines and bodies: the cheap form the model reads.
+
+    Accepts a DataFrame (headline/body columns, or a text column), an iterable
+    of texts, or an iterable of mappings with headline/body/text keys.
+    """
+    if isinstance(X, str):
+        raise TypeError("expected a list of articles, got one string: wrap it as [text]")
+    if isinstance(X, pd.DataFrame):
+        if "headline" in X.columns or "body" in X.columns:
+            headline = X["headline"] if "headline" in X.columns else pd.Series("", index=X.index)
+            body = X["body"] if "body" in X.columns else pd.Series("", index=X.index)
+            return headline.fillna("").astype(str).tolist(), body.fillna("").astype(str).tolist()
+        if "text" in X.columns:
+            X = X["text"].fillna("").astype(str).tolist()
+        else:
+            raise ValueError(
+                f"a frame of articles needs headline/body or text columns, got {list(X.columns)}"
+            )
+    if not isinstance(X, Iterable):
+        raise TypeError(f"expected a list of articles, got {type(X).__name__}")
+    pairs = [
+        _from_mapping(a) if isinstance(a, Mapping) else split_text("" if a is None else str(a)) for a in X
+    ]
+    return [h for h, _ in pairs], [b for _, b in pairs]
+
+
+def to_frame(X: Any) -> pd.DataFrame:
+    """Articles as a frame of string columns `headline` and `body`."""
+    headlines, bodies = to_columns(X)
+    return pd.DataFrame({"headline": headlines, "body": bodies}, dtype=object)

@@ -1,0 +1,53 @@
+"""The one scoring function: the API, the local bulk scorer and Dask all call `score_frame`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from classifier.model import LABELS, StanceModel
+
+#: Columns `score_frame` adds, in order, with their dtypes (Dask's `meta`).
+SCORE_COLUMNS = {
+    "label": "object",
+    **{f"p_{label}": "float32" for label in LABELS},
+    "confidence": "float32",
+    "uncertain": "bool",
+    "model_version": "object",
+}
+
+
+def score_frame(model: StanceModel, frame: pd.DataFrame, *, evidence: int = 0) -> pd.DataFrame:
+    """Score a frame of articles (`headline`/`body` columns); other columns pass through.
+
+    Returns a new frame, row for row, with the SCORE_COLUMNS (and an `evidence`
+    column of term lists when `evidence` > 0).
+    """
+    out = frame.copy()
+    if len(frame) == 0:
+        for column, dtype in SCORE_COLUMNS.items():
+            out[column] = pd.Series(dtype=dtype)
+        if evidence:
+            out["evidence"] = pd.Series(dtype="object")
+        return out
+    proba = model.predict_proba(frame[["headline", "body"]])
+    top = proba.argmax(axis=1)
+    out["label"] = model.classes_[top].astype(object)
+    for j, label in enumerate(model.classes_):
+        out[f"p_{label}"] = proba[:, j].astype(np.float32)
+    out["confidence"] = proba.max(axis=1).astype(np.float32)
+    out["uncertain"] = model.uncertain(proba)
+    out["model_version"] = model.version
+    if evidence:
+        out["evidence"] = model.evidence(frame[["headline", "body"]], model.classes_[top], k=evidence)
+    return out
+
+
+def score_meta(frame_meta: pd.DataFrame, *, evidence: int = 0) -> pd.DataFrame:
+    """An empty frame shaped like `score_frame`'s output, for Dask's `meta=`."""
+    meta = frame_meta.iloc[:0].copy()
+    for column, dtype in SCORE_COLUMNS.items():
+        meta[column] = pd.Series(dtype=dtype)
+    if evidence:
+        meta["evidence"] = pd.Series(dtype="object")
+    return meta
