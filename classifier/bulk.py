@@ -1,0 +1,306 @@
+"""Score whole archives: in this process, in N local processes, or on a Dask cluster.
+
+Every engine runs the same unit of work, `score_partition`: read one input
+file, keep every K-th chunk of it (stride k of K), score each with
+`score_frame`, and write each scored chunk as its own part file. The parts
+live in `<output>.parts/` until all are done; then they are joined in input
+order into a temporary file that is renamed onto the output. So:
+
+- memory is bounded by the chunk size, whatever the archive's size;
+- `--resume` after a crash skips chunks whose part is already written, and
+  the joined output is byte-for-byte that of an uninterrupted run;
+- the output appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from classifier.archive import FieldMap, read_chunks
+from classifier.model import StanceModel, load_model
+from classifier.scoring import SCORE_COLUMNS, score_frame
+
+OUTPUT_COLUMNS = ["id", "published", "outlet", "url", *SCORE_COLUMNS]
+PLAN_FILE = "plan.json"
+
+
+class ResumeError(RuntimeError):
+    """--resume was asked for, but the unfinished run differs from this one."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Stride `stride` of `strides` over the chunks of input file number `file_index`."""
+
+    file_index: int
+    path: str
+    stride: int
+    strides: int
+
+
+@dataclass
+class Summary:
+    scored: int = 0
+    rejected: int = 0
+    output: str = ""
+    rejects_file: str | None = None
+    seconds: float = 0.0
+    engine: str = "local"
+
+    @property
+    def rate(self) -> float:
+        return (self.scored + self.rejected) / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class ScoreJob:
+    """One `regstance score` run: what to read, how, and where to write."""
+
+    inputs: list[Path]
+    output: Path
+    fields: FieldMap = field(default_factory=FieldMap)
+    chunk_size: int = 2_000
+    evidence: int = 0
+    model_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.output.suffix.lower() not in (".parquet", ".jsonl"):
+            raise ValueError(f"output must end in .parquet or .jsonl, got {self.output.name!r}")
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+
+    @property
+    def parts_dir(self) -> Path:
+        return self.output.with_name(self.output.name + ".parts")
+
+    @property
+    def rejects_file(self) -> Path:
+        return self.output.with_name(self.output.name + ".rejects.jsonl")
+
+    def plan(self, model_version: str) -> dict:
+        """What must match for a resumed run to give the same output."""
+        return {
+            "inputs": [
+                {"path": str(p), "size": p.stat().st_size, "mtime": p.stat().st_mtime} for p in self.inputs
+            ],
+            "fields": asdict(self.fields),
+            "chunk_size": self.chunk_size,
+            "evidence": self.evidence,
+            "model_version": model_version,
+            "output": str(self.output),
+        }
+
+
+def part_name(file_index: int, chunk_index: int) -> str:
+    return f"f{file_index:05d}-c{chunk_index:07d}"
+
+
+def _output_schema(evidence: int) -> pa.Schema:
+    types = {"float32": pa.float32(), "bool": pa.bool_()}
+    schema = [(c, pa.string()) for c in ("id", "published", "outlet", "url")]
+    schema += [(c, types.get(dtype, pa.string())) for c, dtype in SCORE_COLUMNS.items()]
+    if evidence:
+        schema.append(("evidence", pa.list_(pa.string())))
+    return pa.schema(schema)
+
+
+def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | None = None) -> tuple[int, int]:
+    """Read, score and write this partition's chunks not already written. Returns (scored, rejected)."""
+    model = model if model is not None else _worker_model(job.model_dir)
+    schema = _output_schema(job.evidence)
+    parts = job.parts_dir
+    scored = rejected = 0
+
+    def wanted(index: int) -> bool:
+        return (
+            index % partition.strides == partition.stride
+            and not (parts / f"{part_name(partition.file_index, index)}.parquet").exists()
+        )
+
+    for chunk in read_chunks(
+        Path(partition.path), fields=job.fields, chunk_size=job.chunk_size, wanted=wanted
+    ):
+        result = score_frame(model, chunk.frame, evidence=job.evidence)
+        table = pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
+        name = part_name(partition.file_index, chunk.index)
+        _write_atomic(parts / f"{name}.rejects.jsonl", "".join(r.to_json() + "\n" for r in chunk.rejects))
+        tmp = parts / f"{name}.parquet.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, parts / f"{name}.parquet")  # the part's presence marks the chunk done
+        scored += len(result)
+        rejected += len(chunk.rejects)
+    return scored, rejected
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+_MODELS: dict[str, StanceModel] = {}
+
+
+def _worker_model(model_dir: Path | None) -> StanceModel:
+    """The model, loaded once per worker process (a cache keyed by folder, not shared state)."""
+    key = str(model_dir)
+    if key not in _MODELS:
+        _MODELS[key] = load_model(model_dir)
+    return _MODELS[key]
+
+
+def prepare(job: ScoreJob, model_version: str, *, resume: bool) -> None:
+    """Create the parts folder, or check that the unfinished run there is this one."""
+    plan = job.plan(model_version)
+    plan_file = job.parts_dir / PLAN_FILE
+    if resume and plan_file.is_file():
+        previous = json.loads(plan_file.read_text())
+        if previous != plan:
+            changed = sorted(k for k in plan if plan[k] != previous.get(k))
+            raise ResumeError(
+                f"cannot resume: {', '.join(changed)} differ from the unfinished run in {job.parts_dir}; "
+                "run without --resume to start over"
+            )
+        return
+    if job.parts_dir.exists():
+        shutil.rmtree(job.parts_dir)
+    job.parts_dir.mkdir(parents=True)
+    _write_atomic(plan_file, json.dumps(plan, indent=2))
+
+
+def partitions(job: ScoreJob, strides: int) -> list[Partition]:
+    return [Partition(i, str(path), k, strides) for i, path in enumerate(job.inputs) for k in range(strides)]
+
+
+def progress_count(parts_dir: Path) -> int:
+    """Chunks finished so far (for the progress display)."""
+    return sum(1 for _ in parts_dir.glob("*.parquet"))
+
+
+def combine(job: ScoreJob) -> tuple[int, int]:
+    """Join the parts in input order into the output and rejects files, atomically."""
+    schema = _output_schema(job.evidence)
+    names = sorted(p.name[: -len(".parquet")] for p in job.parts_dir.glob("*.parquet"))
+    tmp = job.output.with_name(job.output.name + ".tmp")
+    rows = rejected = 0
+    if job.output.suffix.lower() == ".parquet":
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for name in names:
+                table = pq.read_table(job.parts_dir / f"{name}.parquet", schema=schema)
+                if table.num_rows:
+                    writer.write_table(table)
+                rows += table.num_rows
+    else:
+        with open(tmp, "w", encoding="utf-8") as out:
+            for name in names:
+                for record in pq.read_table(job.parts_dir / f"{name}.parquet", schema=schema).to_pylist():
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    rows += 1
+    rejects_tmp = job.rejects_file.with_name(job.rejects_file.name + ".tmp")
+    with open(rejects_tmp, "w", encoding="utf-8") as out:
+        for name in names:
+            text = (job.parts_dir / f"{name}.rejects.jsonl").read_text(encoding="utf-8")
+            rejected += text.count("\n")
+            out.write(text)
+    os.replace(tmp, job.output)
+    if rejected:
+        os.replace(rejects_tmp, job.rejects_file)
+    else:
+        rejects_tmp.unlink()
+        job.rejects_file.unlink(missing_ok=True)
+    shutil.rmtree(job.parts_dir)
+    return rows, rejected
+
+
+def run(
+    job: ScoreJob,
+    *,
+    jobs: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score `job` with the chosen engine; see the module docstring for the guarantees."""
+    if engine not in ("local", "dask"):
+        raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    start = time.perf_counter()
+    model = load_model(job.model_dir)
+    prepare(job, model.version, resume=resume)
+    if engine == "dask":
+        _run_dask(job, model, scheduler, jobs, on_progress)
+    elif jobs == 1:
+        for partition in partitions(job, 1):
+            score_partition(partition, job, model)
+            if on_progress:
+                on_progress(progress_count(job.parts_dir))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(score_partition, p, job) for p in partitions(job, jobs)]
+            _wait(futures, job, on_progress)
+    scored, rejected = combine(job)
+    return Summary(
+        scored=scored,
+        rejected=rejected,
+        output=str(job.output),
+        rejects_file=str(job.rejects_file) if rejected else None,
+        seconds=time.perf_counter() - start,
+        engine=engine,
+    )
+
+
+def _wait(futures: list[Future], job: ScoreJob, on_progress: Callable[[int], None] | None) -> None:
+    while not all(f.done() for f in futures):
+        if on_progress:
+            on_progress(progress_count(job.parts_dir))
+        time.sleep(0.25)
+    for f in futures:
+        f.result()  # re-raise a worker's error here
+
+
+def _run_dask(
+    job: ScoreJob,
+    model: StanceModel,
+    scheduler: str | None,
+    jobs: int,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """The same partitions as local, as tasks on a Dask cluster (a LocalCluster without an address).
+
+    Workers must see the inputs and the output folder (a shared filesystem).
+    """
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+        shared = client.scatter(model, broadcast=True)
+        futures = [
+            client.submit(score_partition, p, job, shared, pure=False) for p in partitions(job, n_workers)
+        ]
+        while not all(f.done() for f in futures):
+            if on_progress:
+                on_progress(progress_count(job.parts_dir))
+            time.sleep(0.25)
+        client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,197 @@
+"""`regstance`: serve the API, score archives, build the stance index, train.
+
+Results go to files or stdout; messages and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Which way authorities are moving on crypto: adoption, restriction or neutral, article by article.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+
+#: Exit codes: 0 all scored; 1 some records rejected (see the rejects file); 2 usage or input error.
+EXIT_REJECTS, EXIT_USAGE = 1, 2
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes, each with its own model.")] = 1,
+    model: Annotated[
+        Path | None, typer.Option(exists=True, help="Model folder; default: the shipped model.")
+    ] = None,
+) -> None:
+    """Serve the prediction API (FastAPI on uvicorn); OpenAPI docs at /docs."""
+    import uvicorn
+
+    from classifier.model import ModelIntegrityError, load_model
+
+    if model is not None:
+        os.environ["REGSTANCE_MODEL_DIR"] = str(model.resolve())
+    try:  # fail here, with one clear line, rather than in every worker
+        load_model(model, expected_sha256=os.environ.get("REGSTANCE_MODEL_SHA256"))
+    except (OSError, ModelIntegrityError) as exc:
+        err.print(f"[red]cannot load the model:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    uvicorn.run(
+        "classifier.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command()
+def score(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files, directories or globs: JSONL(.gz), CSV, Parquet, WARC.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write: .parquet or .jsonl.")],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Processes (local) or workers (dask).")
+    ] = 1,
+    engine: Annotated[
+        str, typer.Option(help="local, or dask (a LocalCluster unless --scheduler).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted run, skipping finished chunks.")
+    ] = False,
+    evidence: Annotated[
+        int, typer.Option(min=0, max=20, help="Add the N strongest evidence terms per row.")
+    ] = 0,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Records per chunk (bounds memory).")] = 2_000,
+    model: Annotated[
+        Path | None, typer.Option(exists=True, help="Model folder; default: the shipped one.")
+    ] = None,
+    id_field: Annotated[str | None, typer.Option(help="Input field for the id (default: id).")] = None,
+    headline_field: Annotated[str | None, typer.Option(help="Default: headline, else title.")] = None,
+    body_field: Annotated[str | None, typer.Option(help="Default: body, else text, else content.")] = None,
+    date_field: Annotated[str | None, typer.Option(help="Default: published, else date.")] = None,
+    outlet_field: Annotated[str | None, typer.Option(help="Default: outlet, else source.")] = None,
+    url_field: Annotated[str | None, typer.Option(help="Default: url.")] = None,
+) -> None:
+    """Score every article in INPUTS; write one row per article to OUTPUT.
+
+    Records that cannot be read go to OUTPUT.rejects.jsonl with file, line/row/offset
+    and reason; the rest are scored. Exit code 0: all scored; 1: some rejected; 2: error.
+    """
+    from classifier.archive import ArchiveError, FieldMap, expand_inputs
+    from classifier.bulk import ResumeError, ScoreJob, run
+    from classifier.model import ModelIntegrityError
+
+    try:
+        fields = FieldMap.with_overrides(
+            id=id_field, headline=headline_field, body=body_field, published=date_field,
+            outlet=outlet_field, url=url_field,
+        )  # fmt: skip
+        job = ScoreJob(
+            inputs=expand_inputs(inputs), output=output.resolve(), fields=fields,
+            chunk_size=chunk_size, evidence=evidence, model_dir=model,
+        )  # fmt: skip
+        with _progress(chunk_size) as on_progress:
+            summary = run(
+                job, jobs=jobs, engine=engine, scheduler=scheduler, resume=resume, on_progress=on_progress
+            )
+    except (ArchiveError, ResumeError, ModelIntegrityError, ValueError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    err.print(
+        f"scored {summary.scored:,} articles, rejected {summary.rejected:,} "
+        f"in {summary.seconds:.1f} s ({summary.rate:,.0f} records/s, engine {summary.engine}) -> {summary.output}"
+    )
+    if summary.rejected:
+        err.print(f"rejected records and why: {summary.rejects_file}")
+        raise typer.Exit(EXIT_REJECTS)
+
+
+class _progress:
+    """A records/s progress display on a terminal; silent in pipes and CI logs."""
+
+    def __init__(self, chunk_size: int) -> None:
+        self.chunk_size = chunk_size
+        self.bar = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("~{task.completed:,.0f} records"),
+            TextColumn("({task.speed}/s)"), TimeElapsedColumn(), console=err,
+        )  # fmt: skip
+        self.bar.start()
+        task = self.bar.add_task("scoring", total=None)
+        return lambda chunks: self.bar.update(task, completed=chunks * self.chunk_size)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+def index(
+    scored: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="Outputs of `regstance score`.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV of the index.")] = Path("index.csv"),
+    freq: Annotated[str, typer.Option(help="Period: D (day), W (week) or M (month).")] = "W",
+    by: Annotated[str | None, typer.Option(help="Break down by: outlet.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also draw the index as a PNG here.")] = None,
+) -> None:
+    """Stance index over time: counts and shares per label and the net index (adoption - restriction)."""
+    from classifier.index import plot_index, read_scored, stance_index
+
+    try:
+        table, undated = stance_index(read_scored(scored), freq=freq.upper(), by=by)
+    except (ValueError, KeyError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    if table.empty:
+        err.print("[red]error:[/red] no dated rows to index")
+        raise typer.Exit(EXIT_USAGE)
+    table.to_csv(output, index=False)
+    if plot:
+        plot_index(table, plot, freq=freq.upper(), by=by)
+    note = f"; {undated:,} rows without a usable date left out" if undated else ""
+    err.print(f"{len(table)} rows -> {output}{f' and {plot}' if plot else ''}{note}")
+
+
+@app.command()
+def train(
+    out_dir: Annotated[Path | None, typer.Option(help="Where to write the model, metrics and card.")] = None,
+    corpus_dir: Annotated[Path | None, typer.Option(help="Folder holding corpus.parquet.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random part.")] = 42,
+    n_jobs: Annotated[int, typer.Option(min=1, help="Processes for cross-validation.")] = 2,
+) -> None:
+    """Train the stance model on the labelled corpus and write artifacts/ (model, metrics, card)."""
+    from training.args import TrainingArgs  # the one place classifier/ reaches into training/
+    from training.train import train as run_training
+
+    kwargs = {"seed": seed, "n_jobs": n_jobs}
+    if out_dir:
+        kwargs["out_dir"] = out_dir
+    if corpus_dir:
+        kwargs["corpus_dir"] = corpus_dir
+    try:
+        metrics = run_training(TrainingArgs(**kwargs))
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    typer.echo(f"test macro-F1 {metrics['test']['macro_f1']:.3f}  model {metrics['model_version']}")
+
+
+if __name__ == "__main__":
+    app()
