@@ -84,12 +84,13 @@ def _metrics_summary(artifact_dir: Path) -> tuple[dict[str, ScoreSummary], str |
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # a missing or altered model file stops start-up here, with ModelIntegrityError's message
-    app.state.model = load_model(settings.model_dir, expected_sha256=settings.model_sha256)
+    model = app.state.preloaded or load_model(settings.model_dir, expected_sha256=settings.model_sha256)
+    app.state.model = model
     model_dir = Path(settings.model_dir) if settings.model_dir else None
     artifact_dir = (model_dir or Path(__file__).resolve().parents[1] / "artifacts" / "model").parent
     app.state.metrics_summary, app.state.trained_at = _metrics_summary(artifact_dir)
     yield
-    del app.state.model
+    app.state.model = None
 
 
 def get_model(request: Request) -> StanceModel:
@@ -195,6 +196,8 @@ def healthz() -> Health:
 def readyz(request: Request) -> Ready:
     model = getattr(request.app.state, "model", None)
     try:
+        if model is None:
+            raise RuntimeError("no model loaded")
         model.predict_proba(READY_PROBE)
     except Exception as exc:  # any failure means not ready; say why
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"model not answering: {exc}") from exc
@@ -262,8 +265,12 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": errors}, status_code=code)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. Settings default to REGSTANCE_* environment variables."""
+def create_app(settings: Settings | None = None, model: StanceModel | None = None) -> FastAPI:
+    """Build the app. Settings default to REGSTANCE_* environment variables.
+
+    `model` serves an already loaded model instead of loading one at start-up
+    (embedding in another app, tests); by default the lifespan loads it.
+    """
     settings = settings or Settings()
     app = FastAPI(
         title="regstance",
@@ -272,6 +279,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.preloaded = model
     app.state.telemetry = Telemetry()
     app.include_router(router)
     app.include_router(ops)

@@ -272,14 +272,17 @@ def _warc_items(path: Path) -> Iterator[tuple[str, Any, Any, str]]:
         for record in records:
             if record.rec_type != "response":
                 continue
-            position = f"offset {records.get_record_offset()}"
             url = record.rec_headers.get_header("WARC-Target-URI") or ""
             ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
+            payload = record.content_stream().read()  # before the offset: asking it first empties the stream
+            position = f"offset {records.get_record_offset()}"
             if "html" not in ctype.lower():
                 continue  # images, scripts, robots.txt: not articles, not errors
-            payload = record.content_stream().read()
             html = payload.decode("utf-8", "replace")
-            extracted = trafilatura.bare_extraction(html, url=url, with_metadata=True)
+            extracted = trafilatura.bare_extraction(
+                html, url=url, with_metadata=True,
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )  # fmt: skip
             if extracted is None:
                 yield position, None, "no article text found in the HTML", url
                 continue

@@ -88,8 +88,8 @@ class ScoreJob:
         return self.output.with_name(self.output.name + ".rejects.jsonl")
 
     def plan(self, model_version: str) -> dict:
-        """What must match for a resumed run to give the same output."""
-        return {
+        """What must match for a resumed run to give the same output (as it reads back from JSON)."""
+        plan = {
             "inputs": [
                 {"path": str(p), "size": p.stat().st_size, "mtime": p.stat().st_mtime} for p in self.inputs
             ],
@@ -99,6 +99,7 @@ class ScoreJob:
             "model_version": model_version,
             "output": str(self.output),
         }
+        return json.loads(json.dumps(plan))
 
 
 def part_name(file_index: int, chunk_index: int) -> str:

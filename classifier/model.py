@@ -79,6 +79,9 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
             max_df=0.5,
             sublinear_tf=True,
             token_pattern=TOKEN_PATTERN,
+            # function words carry no stance; without this a one-paragraph text, read as a
+            # long headline, is swamped by "the", "and", "as" that short neutral headlines share
+            stop_words="english",
             dtype=np.float32,
         )
 

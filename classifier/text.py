@@ -59,6 +59,42 @@ _BOILERPLATE = [
 ]
 
 
+# British spellings of stance words, mapped to the American ones most of the corpus uses,
+# so that "grants a licence" reads like "grants a license".
+_SPELLING = re.compile(
+    r"(?i)\b(?:(licen)ce(s|d)?|(legali|authori|recogni|criminali|decriminali|tokeni|regulari|organi|"
+    r"categori|stabili|penali|formali|capitali|normali|harmoni|digiti)s(e|es|ed|ing|ation|ations))\b"
+)
+
+
+def _american(match: re.Match) -> str:
+    if match.group(1):
+        return f"{match.group(1)}se{match.group(2) or ''}"
+    return f"{match.group(3)}z{match.group(4)}"
+
+
+_SPELLING_HINTS = (
+    "licenc",
+    "alis",
+    "oris",
+    "ognis",
+    "kenis",
+    "laris",
+    "ganis",
+    "goris",
+    "bilis",
+    "monis",
+    "gitis",
+)
+
+
+def american_spelling(text: str) -> str:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _SPELLING_HINTS):
+        return text
+    return _SPELLING.sub(_american, text)
+
+
 def strip_html(text: str) -> str:
     """Tags out, entities decoded; a page scraped as HTML reads as its text."""
     if "<" in text and ">" in text:
@@ -93,11 +129,11 @@ def clean_body(body: str, max_chars: int = BODY_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0]
-    return text
+    return american_spelling(text)
 
 
 def clean_headline(headline: str) -> str:
-    return " ".join(_URL.sub(" ", strip_html(headline)).split())
+    return american_spelling(" ".join(_URL.sub(" ", strip_html(headline)).split()))
 
 
 def split_text(text: str) -> tuple[str, str]:

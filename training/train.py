@@ -34,6 +34,8 @@ from training.evaluate import (
 from training.model_card import write_model_card
 
 TEXT = ["headline", "body"]
+#: The code whose change changes predictions; its digest is part of the model version.
+FEATURE_CODE = ("text.py", "articles.py", "model.py")
 
 
 def _log(args: TrainingArgs, message: str) -> None:
@@ -131,8 +133,13 @@ def train(args: TrainingArgs | None = None) -> dict:
     training_seconds = time.perf_counter() - started
 
     corpus_sha = _sha256(Path(args.corpus_dir) / CORPUS_FILE)
+    code_sha = hashlib.sha256(
+        b"".join((Path(__file__).parents[1] / "classifier" / f).read_bytes() for f in FEATURE_CODE)
+    ).hexdigest()
     fingerprint = hashlib.sha256(
-        json.dumps({"corpus": corpus_sha, "args": args.model_facing()}, sort_keys=True, default=str).encode()
+        json.dumps(
+            {"corpus": corpus_sha, "code": code_sha, "args": args.model_facing()}, sort_keys=True, default=str
+        ).encode()
     ).hexdigest()[:10]
     trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     final.metadata_ = {

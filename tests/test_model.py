@@ -1,0 +1,139 @@
+"""The shipped model on real text, its scikit-learn contract, and its file's integrity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from classifier import ModelIntegrityError, StanceModel, load_model
+from classifier.model import DEFAULT_MODEL_DIR, MODEL_FILE
+from classifier.text import split_text
+
+# the teaser paragraph as it stands in the seed page, below its own teaser headline
+PBOC_TEASER = (
+    "The People's Bank of China held a meeting to crack down on virtual currency trading and speculation, "
+    "clearly defining stablecoins as a form of virtual currency with risks of illegal financial activities, "
+    "and emphasized the continued prohibition of all virtual currency-related businesses."
+)
+VITADAO_TEASER = "Decoding VitaDAO: A Paradigm Revolution in Decentralized Science"
+
+# Clear cases written for these tests (not taken from the corpus).
+CLEAR = {
+    "adoption": [
+        "Parliament passes law making bitcoin legal tender alongside the national currency",
+        "Texas governor signs bill creating a state bitcoin reserve",
+        "Financial regulator grants full crypto exchange licence to local trading platform",
+        "Central bank launches pilot of its digital currency in three cities",
+        "SEC approves spot ether ETFs, clearing the way for trading next week",
+    ],
+    "restriction": [
+        "Police arrest 12 in crackdown on illegal crypto mining farms",
+        "SEC sues crypto exchange for operating as an unregistered securities exchange",
+        "Government bans cryptocurrency trading and orders exchanges to shut down",
+        "Regulator fines crypto firm $30 million over anti-money laundering failures",
+        "Treasury sanctions crypto mixer used to launder stolen funds",
+    ],
+    "neutral": [
+        "Bitcoin price climbs above $100,000 as traders eye the options market",
+        "Ethereum developers schedule next network upgrade for testnet",
+        "Crypto exchange launches new mobile app with lower trading fees",
+        "Analyst says solana could rally 40% if support holds",
+        "NFT marketplace volume drops for the third straight month",
+    ],
+}
+
+
+def test_seed_article_is_adoption_and_its_teasers_do_not_flip_it(model: StanceModel, seed_text: str) -> None:
+    assert model.predict([seed_text])[0] == "adoption"
+    headline, body = split_text(seed_text)
+    assert model.predict(pd.DataFrame({"headline": [headline], "body": [body]}))[0] == "adoption"
+
+
+def test_seed_teasers_alone(model: StanceModel) -> None:
+    assert model.predict([PBOC_TEASER])[0] == "restriction"
+    assert model.predict([VITADAO_TEASER])[0] == "neutral"
+
+
+@pytest.mark.parametrize(("label", "text"), [(lab, t) for lab, ts in CLEAR.items() for t in ts])
+def test_clear_cases(model: StanceModel, label: str, text: str) -> None:
+    assert model.predict([text])[0] == label
+
+
+def test_classify_reports_everything(model: StanceModel) -> None:
+    [stance] = model.classify([{"headline": "SEC sues crypto exchange", "body": "The regulator charged it."}])
+    assert stance.label == "restriction"
+    assert set(stance.probabilities) == {"adoption", "neutral", "restriction"}
+    assert sum(stance.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert stance.confidence == max(stance.probabilities.values())
+    assert stance.uncertain == (stance.confidence < model.abstain_below)
+    assert stance.evidence and all(term.endswith(("(headline)", "(body)")) for term in stance.evidence)
+    assert stance.model_version == model.version
+
+
+def test_predict_is_argmax_of_proba_in_classes_order(model: StanceModel) -> None:
+    texts = [t for ts in CLEAR.values() for t in ts]
+    proba = model.predict_proba(texts)
+    assert list(model.classes_) == ["adoption", "neutral", "restriction"]
+    assert (model.predict(texts) == model.classes_[proba.argmax(axis=1)]).all()
+    assert model.uncertain(proba).dtype == bool
+
+
+def test_rejects_a_bare_string(model: StanceModel) -> None:
+    with pytest.raises(TypeError, match="wrap it"):
+        model.predict("one string")
+
+
+def test_sklearn_contract() -> None:
+    fresh = StanceModel(C=3.0, random_state=0)
+    assert clone(fresh).get_params() == fresh.get_params()
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(["x"])
+    with pytest.raises(ValueError, match="abstain_below"):
+        StanceModel(abstain_below=1.5).fit(["a", "b"], ["neutral", "adoption"])
+    with pytest.raises(ValueError, match="labels must be among"):
+        StanceModel().fit(["a", "b"], ["neutral", "bullish"])
+
+
+def test_training_is_deterministic(corpus: pd.DataFrame) -> None:
+    sample = corpus.sample(1_200, random_state=0)
+    params = json.loads((DEFAULT_MODEL_DIR.parent / "metrics.json").read_text())["selected"]
+    X, y = sample[["headline", "body"]], sample["label"]
+    a = StanceModel(**params, random_state=7).fit(X, y).predict_proba(X)
+    b = StanceModel(**params, random_state=7).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_card_and_metrics_agree_with_the_model_file(model: StanceModel) -> None:
+    artifacts = DEFAULT_MODEL_DIR.parent
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    metrics = json.loads((artifacts / "metrics.json").read_text())
+    card = (artifacts / "MODEL_CARD.md").read_text()
+    assert metrics["model_sha256"] == manifest["sha256"]
+    assert metrics["model_version"] == manifest["version"] == model.version
+    assert model.get_params()["abstain_below"] == metrics["uncertain_flag"]["threshold"]
+    assert model.metadata_["params"] == metrics["selected"]
+    assert model.version in card and manifest["sha256"] in card
+    assert f"{metrics['test']['macro_f1']:.3f}" in card
+    assert (artifacts / "confusion_test.png").stat().st_size > 1_000
+
+
+def test_a_changed_model_file_is_refused(tmp_path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    with open(copy / MODEL_FILE, "r+b") as fh:
+        fh.seek(100)
+        byte = fh.read(1)
+        fh.seek(100)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        load_model(copy)
+    with pytest.raises(ModelIntegrityError, match=r"no model\.joblib"):
+        load_model(tmp_path)
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        load_model(DEFAULT_MODEL_DIR, expected_sha256="0" * 64)
