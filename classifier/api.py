@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from classifier.batching import MicroBatcher
 from classifier.config import Settings
 from classifier.model import StanceModel, load_model
 from classifier.schemas import (
@@ -86,10 +87,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # a missing or altered model file stops start-up here, with ModelIntegrityError's message
     model = app.state.preloaded or load_model(settings.model_dir, expected_sha256=settings.model_sha256)
     app.state.model = model
+    app.state.batcher = MicroBatcher(model, evidence=settings.evidence_terms, max_batch=settings.max_batch)
+    await app.state.batcher.start()
     model_dir = Path(settings.model_dir) if settings.model_dir else None
     artifact_dir = (model_dir or Path(__file__).resolve().parents[1] / "artifacts" / "model").parent
     app.state.metrics_summary, app.state.trained_at = _metrics_summary(artifact_dir)
     yield
+    await app.state.batcher.stop()
     app.state.model = None
 
 
@@ -126,11 +130,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", tags=["stance"], dependencies=[Depends(require_api_key)], responses=ERRORS)
 
 
-def _results(
-    model: StanceModel, articles: list[ArticleIn], settings: Settings, request: Request
-) -> list[StanceOut]:
-    """Score all articles as one vectorised batch."""
-    stances = model.classify([a.model_dump() for a in articles], evidence=settings.evidence_terms)
+def get_batcher(request: Request) -> MicroBatcher:
+    return request.app.state.batcher
+
+
+BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
+
+
+async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Request) -> list[StanceOut]:
+    """Score the articles in one vectorised call, together with other requests waiting."""
+    stances = await batcher.classify([a.model_dump() for a in articles])
     counter = request.app.state.telemetry.predictions
     out = []
     for article, stance in zip(articles, stances, strict=True):
@@ -151,18 +160,20 @@ def _results(
 
 
 @router.post("/classify", summary="Stance of one article")
-def classify(article: ArticleIn, model: ModelDep, settings: SettingsDep, request: Request) -> StanceOut:
-    return _results(model, [article], settings, request)[0]
+async def classify(article: ArticleIn, batcher: BatcherDep, request: Request) -> StanceOut:
+    return (await _results(batcher, [article], request))[0]
 
 
 @router.post("/classify/batch", summary="Stance of up to max_batch articles, in input order")
-def classify_batch(batch: BatchIn, model: ModelDep, settings: SettingsDep, request: Request) -> BatchOut:
+async def classify_batch(
+    batch: BatchIn, batcher: BatcherDep, settings: SettingsDep, request: Request
+) -> BatchOut:
     if len(batch.articles) > settings.max_batch:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{len(batch.articles)} articles in one batch; at most {settings.max_batch}: split the batch",
         )
-    results = _results(model, batch.articles, settings, request)
+    results = await _results(batcher, batch.articles, request)
     return BatchOut(results=results, count=len(results))
 
 
@@ -257,6 +268,37 @@ class _TooLarge(Exception):
     pass
 
 
+class Observe:
+    """Count requests and time them per route, for /metrics.
+
+    Pure ASGI: a `@app.middleware("http")` function costs about a millisecond a request.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status_code = 500
+
+        async def observed_send(message: dict) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            telemetry: Telemetry = scope["app"].state.telemetry
+            telemetry.latency.labels(path).observe(time.perf_counter() - start)
+            telemetry.requests.labels(path, scope["method"], str(status_code)).inc()
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """422 with pydantic's field-by-field detail; 413 when a field is over its length limit."""
     errors = jsonable_encoder(exc.errors())
@@ -285,17 +327,6 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
     app.include_router(ops)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable) -> Any:
-        route = request.scope.get("route")
-        start = time.perf_counter()
-        response = await call_next(request)
-        path = getattr(request.scope.get("route"), "path", None) or (route.path if route else "unmatched")
-        telemetry: Telemetry = request.app.state.telemetry
-        telemetry.latency.labels(path).observe(time.perf_counter() - start)
-        telemetry.requests.labels(path, request.method, str(response.status_code)).inc()
-        return response
-
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -304,4 +335,5 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
             allow_headers=["Content-Type", "X-API-Key"],
         )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(Observe)  # outermost: 413s from BodyLimit are counted too
     return app

@@ -23,6 +23,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from classifier.model import LABELS
 from training.data import CORPUS_DIR, CORPUS_FILE
+from training.datasheet import write_datasheet
 from training.pools import read_pools
 
 LABELS_DIR = CORPUS_DIR / "labels"
@@ -189,6 +190,7 @@ def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.Da
 
 def main() -> None:
     corpus = assemble()
+    write_datasheet()
     print(pd.crosstab(corpus["split"], corpus["label"], margins=True).to_string())
     print("outlets:", corpus["outlet"].nunique())
     print(corpus["neutral_topic"].value_counts().to_string())

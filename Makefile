@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine:
+#   make serve   install, then serve the shipped model on http://127.0.0.1:8000
+#   make test    install, then run every test (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test lint train corpus bench fuzz clean
+
+$(BIN)/regstance: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/regstance
+
+serve: install
+	$(BIN)/regstance serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+train: install
+	$(BIN)/regstance train
+
+# Rebuild corpus.parquet, agreement.json and DATASHEET.md from the committed raw labels.
+corpus: install
+	$(BIN)/python -m training.assemble
+
+bench: install
+	$(BIN)/python -m bench.baselines
+	$(BIN)/python -m bench.generalisation
+	$(BIN)/python -m bench.bulk
+	$(BIN)/python -m bench.api_load
+
+# A longer schemathesis run against a real server (the suite runs a bounded one).
+fuzz: install
+	$(BIN)/python -m bench.fuzz
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
