@@ -159,12 +159,14 @@ def index(
     freq: Annotated[str, typer.Option(help="Period: D (day), W (week) or M (month).")] = "W",
     by: Annotated[str | None, typer.Option(help="Break down by: outlet.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw the index as a PNG here.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day to include, e.g. 2025-05-01.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day to include, e.g. 2025-08-31.")] = None,
 ) -> None:
     """Stance index over time: counts and shares per label and the net index (adoption - restriction)."""
     from classifier.index import plot_index, read_scored, stance_index
 
     try:
-        table, undated = stance_index(read_scored(scored), freq=freq.upper(), by=by)
+        table, undated = stance_index(read_scored(scored), freq=freq.upper(), by=by, start=start, end=end)
     except (ValueError, KeyError, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc

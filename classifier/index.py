@@ -12,7 +12,7 @@ import pandas as pd
 
 from classifier.model import LABELS
 
-FREQS = {"D": "D", "W": "W-MON", "M": "M"}
+FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
 FREQ_NAMES = {"D": "day", "W": "week (starting Monday)", "M": "month"}
 
 
@@ -30,8 +30,17 @@ def read_scored(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def stance_index(scored: pd.DataFrame, freq: str = "W", by: str | None = None) -> tuple[pd.DataFrame, int]:
-    """Counts, shares and net index per period (and per `by` group). Returns (index, rows without a date)."""
+def stance_index(
+    scored: pd.DataFrame,
+    freq: str = "W",
+    by: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Counts, shares and net index per period (and per `by` group), for rows published in [start, end].
+
+    Returns (index, rows without a usable date).
+    """
     if freq not in FREQS:
         raise ValueError(f"freq must be one of {sorted(FREQS)}, got {freq!r}")
     if by not in (None, "outlet"):
@@ -40,6 +49,10 @@ def stance_index(scored: pd.DataFrame, freq: str = "W", by: str | None = None) -
     frame["published"] = pd.to_datetime(frame["published"], errors="coerce", utc=True, format="mixed")
     undated = int(frame["published"].isna().sum())
     frame = frame.dropna(subset=["published"])
+    if start:
+        frame = frame[frame["published"] >= pd.Timestamp(start, tz="UTC")]
+    if end:
+        frame = frame[frame["published"] < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)]
     frame["period"] = frame["published"].dt.tz_localize(None).dt.to_period(FREQS[freq]).dt.start_time
     keys = ["period"] + ([by] if by else [])
     if by:
@@ -60,9 +73,13 @@ def stance_index(scored: pd.DataFrame, freq: str = "W", by: str | None = None) -
 
 
 def plot_index(
-    index: pd.DataFrame, path: Path, *, freq: str = "W", by: str | None = None, top: int = 6
+    index: pd.DataFrame, path: Path, *, freq: str = "W", by: str | None = None, top: int = 6, min_n: int = 20
 ) -> None:
-    """Net index over time (top) and article counts by label (bottom), one PNG."""
+    """Net index over time (top) and article counts by label (bottom), one PNG.
+
+    Periods with fewer than `min_n` articles get a bar but no net-index point (a
+    share of a handful of articles is noise), and the line breaks across empty periods.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,31 +90,46 @@ def plot_index(
     fig, (ax_net, ax_n) = plt.subplots(
         2, 1, figsize=(11, 6.5), dpi=120, sharex=True, gridspec_kw={"height_ratios": [3, 2]}
     )
-    total = index.groupby("period")[[*LABELS, "n"]].sum()
+    periods = pd.period_range(index["period"].min(), index["period"].max(), freq=FREQS[freq]).start_time
+    total = index.groupby("period")[[*LABELS, "n"]].sum().reindex(periods, fill_value=0)
+    middle = periods + pd.Timedelta(
+        days={"D": 0.5, "W": 3.5, "M": 15}[freq]
+    )  # draw each period at its centre
     if by:
         largest = index.groupby(by)["n"].sum().nlargest(top).index
         for name in largest:
-            part = index[index[by] == name]
-            ax_net.plot(part["period"], part["net_index"], marker="o", ms=3, lw=1.4, label=str(name))
+            part = index[index[by] == name].set_index("period").reindex(periods)
+            net = part["net_index"].where(part["n"] >= min_n)
+            ax_net.plot(middle, net, marker="o", ms=3, lw=1.4, label=str(name))
         ax_net.legend(title=by, fontsize=8, ncol=2, loc="upper left")
     else:
-        net = (total["adoption"] - total["restriction"]) / total["n"]
+        net = ((total["adoption"] - total["restriction"]) / total["n"]).where(total["n"] >= min_n)
         ax_net.fill_between(
-            net.index, net, 0, where=net >= 0, color=colours["adoption"], alpha=0.25, step="mid"
+            middle, net, 0, where=net >= 0, color=colours["adoption"], alpha=0.25, interpolate=True
         )
         ax_net.fill_between(
-            net.index, net, 0, where=net < 0, color=colours["restriction"], alpha=0.25, step="mid"
+            middle, net, 0, where=net < 0, color=colours["restriction"], alpha=0.25, interpolate=True
         )
-        ax_net.plot(net.index, net, color="black", lw=1.6, marker="o", ms=3)
+        ax_net.plot(middle, net, color="black", lw=1.6, marker="o", ms=3)
     ax_net.axhline(0, color="black", lw=0.8)
     ax_net.set_ylabel("net index\n(adoption − restriction share)")
     ax_net.set_title(f"Regulatory stance of crypto news, per {FREQ_NAMES[freq]}")
+    ax_net.text(
+        0.99,
+        0.02,
+        f"periods with fewer than {min_n} articles not plotted",
+        transform=ax_net.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="grey",
+    )
     ax_net.grid(alpha=0.3)
 
     width = {"D": 0.8, "W": 5.0, "M": 24.0}[freq]
     bottom = None
     for label in ("restriction", "neutral", "adoption"):
-        ax_n.bar(total.index, total[label], width=width, bottom=bottom, color=colours[label], label=label)
+        ax_n.bar(middle, total[label], width=width, bottom=bottom, color=colours[label], label=label)
         bottom = total[label] if bottom is None else bottom + total[label]
     ax_n.set_ylabel("articles")
     ax_n.legend(fontsize=8, ncol=3, loc="upper left")
