@@ -44,7 +44,7 @@ import psutil
 import pyarrow.parquet as pq
 
 HOST = "127.0.0.1"  # loopback only: never load-test anything else
-POOL = Path("/work/shared/data/pool-2025.parquet")
+POOL = Path(__file__).resolve().parents[2] / "shared" / "data" / "pool-2025.parquet"
 OUT = Path(__file__).resolve().parent / "out" / "api_load.json"
 BATCH_SIZE = 64
 P99_TARGET_MS = 25.0
@@ -383,7 +383,7 @@ def wrk_version() -> str | None:
     if not exe:
         return None
     out = subprocess.run([exe, "-v"], capture_output=True, text=True, check=False)
-    return (out.stdout or out.stderr).splitlines()[0].strip() if (out.stdout or out.stderr) else "wrk"
+    return " ".join((out.stdout or out.stderr).split()[:2]) if (out.stdout or out.stderr) else "wrk"
 
 
 def run_wrk(base: str, sc: Scenario, script: Path, seconds: int) -> tuple[dict, str]:

@@ -31,7 +31,7 @@ import psutil
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
-POOL = Path("/work/shared/data/pool-2025.parquet")
+POOL = REPO.parent / "shared" / "data" / "pool-2025.parquet"
 WORKDIR = Path("/tmp/regstance-bench")
 OUT = REPO / "bench" / "out" / "bulk.json"
 FIELDS = ["id", "published", "outlet", "url", "headline", "body"]
