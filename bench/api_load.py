@@ -23,7 +23,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -42,6 +41,8 @@ import httpx
 import numpy as np
 import psutil
 import pyarrow.parquet as pq
+
+from bench.common import machine_info
 
 HOST = "127.0.0.1"  # loopback only: never load-test anything else
 POOL = Path(__file__).resolve().parents[2] / "shared" / "data" / "pool-2025.parquet"
@@ -678,13 +679,7 @@ def write_json(args: argparse.Namespace, results: list[Result], found: list[dict
     payload = {
         "benchmark": "api_load",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": psutil.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "loadavg_at_start": LOADAVG_AT_START,
-            "loadavg_at_end": os.getloadavg(),
-        },
+        "machine": machine_info(loadavg_at_start=LOADAVG_AT_START),
         "note": note,
         "client": args.client,
         "client_version": wrk_version() if args.client == "wrk" else f"httpx {httpx.__version__}",

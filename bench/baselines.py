@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ import pandas as pd
 import sklearn
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from bench.common import git_state
 from classifier import LABELS, load_model
 from classifier.articles import to_columns
 from classifier.model import DEFAULT_MODEL_DIR, MANIFEST_FILE
@@ -277,7 +277,7 @@ def run(limit: int | None = None, repeats: int = 3, seed: int = 0) -> dict:
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
             "load_average_1m": os.getloadavg()[0],
-            "git": _git_state(),
+            "git": git_state(),
         },
     }
 
@@ -300,20 +300,6 @@ def _shipped_reference() -> dict:
         pass
     out["same_model"] = out["model_sha256"] is not None and out["model_sha256"] == out["metrics_model_sha256"]
     return out
-
-
-def _git_state() -> str | None:
-    """Commit and dirty flag: the cleaning code and the model change under concurrent edits."""
-    try:
-        return subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def format_table(report: dict) -> str:

@@ -16,7 +16,6 @@ import contextlib
 import gzip
 import json
 import os
-import platform
 import re
 import resource
 import subprocess
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import psutil
 import pyarrow.parquet as pq
+
+from bench.common import machine_info
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = REPO.parent / "shared" / "data" / "pool-2025.parquet"
@@ -288,12 +289,7 @@ def write_json(args: argparse.Namespace, runs: list[Run], found: list[dict], arc
     payload = {
         "benchmark": "bulk",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": psutil.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "loadavg_at_end": os.getloadavg(),
-        },
+        "machine": machine_info(),
         "floor": "read_chunks over the same archive, no model (rate from its own timed loop)",
         "rss_note": "tree RSS sums every process; pages shared after fork count once per process",
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},

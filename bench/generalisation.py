@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ import pandas as pd
 import sklearn
 from joblib import Parallel, delayed
 
+from bench.common import git_state
 from classifier import LABELS, StanceModel
 from training.data import load_corpus
 from training.evaluate import MIN_GROUP, by_group, headline_only, macro_f1, one_line_lede, scores
@@ -218,23 +218,9 @@ def run(n_jobs: int = 2, controls: bool = True) -> dict:
             "sklearn": sklearn.__version__,
             "cpus": os.cpu_count(),
             "n_jobs": n_jobs,
-            "git": _git_state(),
+            "git": git_state(),
         },
     }
-
-
-def _git_state() -> str | None:
-    """Commit and dirty flag: the cleaning code and the model change under concurrent edits."""
-    try:
-        return subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def format_table(report: dict) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from classifier.model import StanceModel
 from training.pools import assign_story_ids, read_pools
-from training.select import label_view, one_row_per_story
+from training.select import one_row_per_story, write_batch_files
 
 PER_CLASS = {"adoption": 900, "restriction": 1_000}
 N_BATCHES = 3
@@ -26,8 +26,6 @@ DOUBLE = 200
 
 
 def main(labels_dir: Path, out_dir: Path, seed: int = 20251) -> None:
-    import json
-
     selection = pd.read_csv(out_dir / "selection.csv", dtype=str)
     labelled = pd.concat(
         pd.read_csv(p, sep="\t", header=None, usecols=[1, 2], names=["id", "label"], quoting=3)
@@ -54,12 +52,7 @@ def main(labels_dir: Path, out_dir: Path, seed: int = 20251) -> None:
     chosen["batch"] = [f"x{i % N_BATCHES:02d}" for i in range(len(chosen))]
     double = chosen.sample(n=DOUBLE, random_state=seed + 2).reset_index(drop=True)
     double["batch"] = "d02"
-    for frame in (chosen, double):
-        for batch, part in frame.groupby("batch"):
-            with open(out_dir / f"{batch}.jsonl", "w", encoding="utf-8") as fh:
-                for n, row in enumerate(part.itertuples(), start=1):
-                    item = {"n": n, "id": row.id, "text": label_view(row.headline, row.body)}
-                    fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    write_batch_files(pd.concat([chosen, double]), out_dir)
     extra = chosen[["id", "story_id", "pool", "outlet", "selected_as", "batch"]]
     pd.concat([selection, extra]).to_csv(out_dir / "selection.csv", index=False)
     print(chosen.groupby(["pool", "selected_as"]).size().to_string())

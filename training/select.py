@@ -96,6 +96,15 @@ def label_view(headline: str, body: str) -> str:
     return f"{headline.strip()}\n{body}"
 
 
+def write_batch_files(frame: pd.DataFrame, out_dir: Path) -> None:
+    """One `<batch>.jsonl` per batch: what an annotator reads, numbered from 1."""
+    for batch, rows in frame.groupby("batch"):
+        with open(out_dir / f"{batch}.jsonl", "w", encoding="utf-8") as fh:
+            for n, row in enumerate(rows.itertuples(), start=1):
+                item = {"n": n, "id": row.id, "text": label_view(row.headline, row.body)}
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
 def write_batches(
     chosen: pd.DataFrame, out_dir: Path, *, n_primary: int, double_share: float, seed: int
 ) -> None:
@@ -110,12 +119,7 @@ def write_batches(
     n_double = round(double_share * len(order))
     double = order.sample(n=n_double, random_state=seed + 1).reset_index(drop=True)
     double["batch"] = [f"d{i % 2:02d}" for i in range(len(double))]
-    for frame in (order, double):
-        for batch, rows in frame.groupby("batch"):
-            with open(out_dir / f"{batch}.jsonl", "w", encoding="utf-8") as fh:
-                for n, row in enumerate(rows.itertuples(), start=1):
-                    item = {"n": n, "id": row.id, "text": label_view(row.headline, row.body)}
-                    fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    write_batch_files(pd.concat([order, double]), out_dir)
     order[["id", "story_id", "pool", "outlet", "selected_as", "batch"]].to_csv(
         out_dir / "selection.csv", index=False
     )
