@@ -24,7 +24,11 @@ LIMITS = """\
   the body. Stance decided late in a long article, sarcasm, or negation ("did not ban")
   can be missed. Evidence terms show what pushed the score.
 - Regulatory news without a direction (hearings, delays) sits close to both sides; the
-  `uncertain` flag marks low-confidence calls."""
+  `uncertain` flag marks low-confidence calls.
+- It partly memorises names: evidence terms often include countries, agencies and people
+  (e.g. "pakistan", "sec"). Trained on some eras and scored on another, the same recipe loses
+  much of its macro-F1, far more than on unseen outlets of the same era: measure it with
+  `python -m bench.generalisation` before trusting scores on years outside the corpus."""
 
 
 def _pct(x: float | None) -> str:
