@@ -1,8 +1,8 @@
-"""One shape for article input: a frame with `headline` and `body` columns.
+"""One shape for article input: parallel lists of headlines and bodies.
 
 An article is a headline and a body (either may be empty) or a single text,
 whose first line is read as the headline. Every door (API, archives, Python)
-hands its articles to the model through `to_frame`.
+hands its articles to the model through `to_columns`.
 """
 
 from __future__ import annotations
@@ -49,9 +49,3 @@ def to_columns(X: Any) -> tuple[list[str], list[str]]:
         _from_mapping(a) if isinstance(a, Mapping) else split_text("" if a is None else str(a)) for a in X
     ]
     return [h for h, _ in pairs], [b for _, b in pairs]
-
-
-def to_frame(X: Any) -> pd.DataFrame:
-    """Articles as a frame of string columns `headline` and `body`."""
-    headlines, bodies = to_columns(X)
-    return pd.DataFrame({"headline": headlines, "body": bodies}, dtype=object)

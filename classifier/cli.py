@@ -109,7 +109,7 @@ def score(
             inputs=expand_inputs(inputs), output=output.resolve(), fields=fields,
             chunk_size=chunk_size, evidence=evidence, model_dir=model,
         )  # fmt: skip
-        with _progress(chunk_size) as on_progress:
+        with _ProgressLine(chunk_size) as on_progress:
             summary = run(
                 job, jobs=jobs, engine=engine, scheduler=scheduler, resume=resume, on_progress=on_progress
             )
@@ -125,7 +125,7 @@ def score(
         raise typer.Exit(EXIT_REJECTS)
 
 
-class _progress:
+class _ProgressLine:
     """A records/s progress display on a terminal; silent in pipes and CI logs."""
 
     def __init__(self, chunk_size: int) -> None:

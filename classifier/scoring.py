@@ -7,7 +7,7 @@ import pandas as pd
 
 from classifier.model import LABELS, StanceModel
 
-#: Columns `score_frame` adds, in order, with their dtypes (Dask's `meta`).
+#: Columns `score_frame` adds, in order, with their dtypes.
 SCORE_COLUMNS = {
     "label": "object",
     **{f"p_{label}": "float32" for label in LABELS},
@@ -41,13 +41,3 @@ def score_frame(model: StanceModel, frame: pd.DataFrame, *, evidence: int = 0) -
     if evidence:
         out["evidence"] = model.evidence(frame[["headline", "body"]], model.classes_[top], k=evidence)
     return out
-
-
-def score_meta(frame_meta: pd.DataFrame, *, evidence: int = 0) -> pd.DataFrame:
-    """An empty frame shaped like `score_frame`'s output, for Dask's `meta=`."""
-    meta = frame_meta.iloc[:0].copy()
-    for column, dtype in SCORE_COLUMNS.items():
-        meta[column] = pd.Series(dtype=dtype)
-    if evidence:
-        meta["evidence"] = pd.Series(dtype="object")
-    return meta
