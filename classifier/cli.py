@@ -135,11 +135,16 @@ class _ProgressLine:
     def __enter__(self):
         if not sys.stderr.isatty():
             return None
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task) -> Text:
+                return Text(f"({task.speed:,.0f} records/s)" if task.speed else "")
 
         self.bar = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TextColumn("~{task.completed:,.0f} records"),
-            TextColumn("({task.speed}/s)"), TimeElapsedColumn(), console=err,
+            Rate(), TimeElapsedColumn(), console=err,
         )  # fmt: skip
         self.bar.start()
         task = self.bar.add_task("scoring", total=None)
