@@ -24,8 +24,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from classifier.batching import MicroBatcher
 from classifier.config import Settings
-from classifier.model import StanceModel, load_model
+from classifier.model import DEFAULT_MODEL_DIR, StanceModel, load_model
 from classifier.schemas import (
+    MAX_FIELD_CHARS,
     ArticleIn,
     BatchIn,
     BatchOut,
@@ -93,8 +94,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     app.state.batcher = MicroBatcher(model, evidence=settings.evidence_terms, max_batch=settings.max_batch)
     await app.state.batcher.start()
-    model_dir = Path(settings.model_dir) if settings.model_dir else None
-    artifact_dir = (model_dir or Path(__file__).resolve().parents[1] / "artifacts" / "model").parent
+    artifact_dir = Path(settings.model_dir or DEFAULT_MODEL_DIR).parent
     app.state.metrics_summary, app.state.trained_at = _metrics_summary(artifact_dir)
     yield
     await app.state.batcher.stop()
@@ -131,7 +131,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "REGSTANCE_API_KEY is set and X-API-Key is missing or wrong"},
     413: {
         "model": Problem,
-        "description": "Request body over max_request_bytes, or a field over 100,000 chars",
+        "description": f"Request body over max_request_bytes, or a field over {MAX_FIELD_CHARS:,} chars",
     },
     422: {"model": Problem, "description": "Not a valid article or batch (the detail says which field)"},
 }
@@ -205,7 +205,7 @@ async def model_info(model: ModelDep, settings: SettingsDep, request: Request) -
         limits={
             "max_batch": settings.max_batch,
             "max_request_bytes": settings.max_request_bytes,
-            "max_field_chars": 100_000,
+            "max_field_chars": MAX_FIELD_CHARS,
         },
     )
 

@@ -224,7 +224,6 @@ def _csv_items(path: Path) -> Iterator[tuple[str, Any, Any, str]]:
             header = next(reader)
         except StopIteration:
             return
-        row_number = 0
         while True:
             start_line = reader.line_num + 1
             try:
@@ -232,10 +231,8 @@ def _csv_items(path: Path) -> Iterator[tuple[str, Any, Any, str]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                row_number += 1
                 yield f"line {start_line}", None, f"malformed CSV: {exc}", ""
                 continue
-            row_number += 1
             position = f"line {start_line}"
             raw = ",".join(values)
             if any("\udc80" <= ch <= "\udcff" for v in values for ch in v):

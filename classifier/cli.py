@@ -44,7 +44,7 @@ def serve(
     if model is not None:
         os.environ["REGSTANCE_MODEL_DIR"] = str(model.resolve())
     try:  # fail here, with one clear line, rather than in every worker
-        load_model(model, expected_sha256=os.environ.get("REGSTANCE_MODEL_SHA256"))
+        load_model(model)  # reads REGSTANCE_MODEL_SHA256 itself
     except (OSError, ModelIntegrityError) as exc:
         err.print(f"[red]cannot load the model:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc

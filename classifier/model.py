@@ -147,7 +147,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     ngram_max : int, default=2
         Longest word n-gram.
     char_headline : bool, default=False
-        Add character 2-5-grams of the headline (cheap: headlines are short).
+        Add character 2-5-grams of the headline (about halves scoring speed).
     min_df : int, default=2
         Terms seen in fewer training articles are ignored.
     headline_copies : bool, default=False
