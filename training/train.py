@@ -11,13 +11,13 @@ import platform
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sklearn
 from joblib import Parallel, delayed
-from sklearn.model_selection import GroupKFold
 
 from classifier.model import StanceModel, save_model
 from training.args import TrainingArgs
@@ -25,13 +25,12 @@ from training.data import CORPUS_FILE, load_corpus
 from training.evaluate import (
     choose_abstain_threshold,
     confusion_png,
-    headline_only,
-    macro_f1,
     robustness,
     scores,
     throughput,
 )
 from training.model_card import write_model_card
+from training.ood import evidence_names, leave_one_pool_out, name_swap, suite_score, text_views
 
 TEXT = ["headline", "body"]
 #: The code whose change changes predictions; its digest is part of the model version.
@@ -43,105 +42,107 @@ def _log(args: TrainingArgs, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def full_and_headline(model: StanceModel, frame: pd.DataFrame) -> tuple[float, float]:
-    """Macro-F1 on full articles and on their headlines alone: users send both."""
-    return macro_f1(model, frame), macro_f1(model, headline_only(frame))
-
-
-def _cv_score(
-    params: dict, frame: pd.DataFrame, train_idx, test_idx, seed: int
-) -> tuple[float, float, float]:
-    """Full-article and headline-only macro-F1 on the held-out fold, and articles/s predicting it."""
-    model = StanceModel(**params, random_state=seed)
-    model.fit(frame.iloc[train_idx][TEXT], frame.iloc[train_idx]["label"])
-    held_out = frame.iloc[test_idx]
-    start = time.perf_counter()
-    proba = model.predict_proba(held_out[TEXT])
-    rate = len(held_out) / (time.perf_counter() - start)
-    full = scores(held_out["label"], proba, model.classes_)["macro_f1"]
-    return full, macro_f1(model, headline_only(held_out)), rate
-
-
-def cross_validate(args: TrainingArgs, train: pd.DataFrame) -> list[dict]:
-    """Macro-F1 of each candidate by GroupKFold on train, grouped by story.
-
-    The selection score is the mean of full-article and headline-only macro-F1.
-    """
-    folds = list(GroupKFold(n_splits=args.cv_folds).split(train, groups=train["story_id"]))
-    jobs = [(i, params, tr, te) for i, params in enumerate(args.candidates) for tr, te in folds]
-    results = Parallel(n_jobs=args.n_jobs)(
-        delayed(_cv_score)(params, train, tr, te, args.seed) for _, params, tr, te in jobs
+def _fit(params: dict, seed: int, frame: pd.DataFrame, abstain_below: float = 0.0) -> StanceModel:
+    return StanceModel(**params, abstain_below=abstain_below, random_state=seed).fit(
+        frame[TEXT], frame["label"]
     )
-    table = []
-    for i, params in enumerate(args.candidates):
-        full, head, rate = zip(*[s for (j, *_), s in zip(jobs, results, strict=True) if j == i], strict=True)
-        table.append(
-            {
-                "params": params,
-                "cv_macro_f1": float(np.mean(full)),
-                "cv_std": float(np.std(full)),
-                "cv_headline_macro_f1": float(np.mean(head)),
-                "cv_score": float(np.mean(full) + np.mean(head)) / 2,
-                "cv_articles_per_s": float(np.median(rate)),
-            }
-        )
-    return table
+
+
+def evaluate_candidate(
+    params: dict, seed: int, train_df: pd.DataFrame, val_df: pd.DataFrame, real: pd.DataFrame
+) -> dict:
+    """One candidate on the suite, touching no test row: leave-one-pool-out over the real
+    train + validation rows (written items always in), and the text views of validation."""
+    written = train_df[train_df["origin"] == "written"]
+    lopo = leave_one_pool_out(partial(_fit, params, seed), real, written)["all"]
+    model = _fit(params, seed, train_df)
+    views = text_views(model, val_df)
+    row = {
+        "params": params,
+        "leave_one_pool_out": lopo,
+        "validation_views": views,
+        "suite_score": suite_score(lopo, views),
+        "validation_macro_f1": views["full_text"]["macro_f1"],
+    }
+    return row, model
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def choose(fitted: list[tuple[dict, StanceModel]]) -> tuple[dict, StanceModel]:
-    """The best validation score among finalists fast enough for bulk scoring; else the fastest."""
-    fast = [pair for pair in fitted if pair[0]["fast_enough"]]
+def choose(table: list[dict]) -> dict:
+    """The best suite score among candidates fast enough for bulk scoring; else the fastest."""
+    fast = [row for row in table if row["fast_enough"]]
     if fast:
-        return max(fast, key=lambda pair: pair[0]["validation_score"])
-    return max(fitted, key=lambda pair: pair[0]["articles_per_s_one_core"])
+        return max(fast, key=lambda row: row["suite_score"])
+    return max(table, key=lambda row: row["articles_per_s_one_core"])
+
+
+def ood_report(
+    args: TrainingArgs,
+    params: dict,
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    final: StanceModel,
+    threshold: float,
+) -> dict:
+    """The suite for the card: each pool held out (fit on every real row of the other pools, the
+    written items too), scored on all its rows and on its test rows; the text views of test; the
+    name swap on test. Accuracy when confident uses the validation-chosen threshold throughout."""
+    written = train_df[train_df["origin"] == "written"]
+    real = pd.concat([train_df[train_df["origin"] == "pool"], val_df, test_df], ignore_index=True)
+    fit = partial(_fit, params, args.seed)
+    masks = {"all": np.ones(len(real), bool), "test": (real["split"] == "test").to_numpy()}
+    pools = leave_one_pool_out(fit, real, written, masks, threshold)
+    views = text_views(final, test_df, threshold)
+    return {
+        "pool_held_out_all_rows": pools["all"],
+        "pool_held_out_test_rows": pools["test"],
+        "test_views": views,
+        "test_per_pool": {
+            pool: text_views(final, rows, threshold)["full_text"] for pool, rows in test_df.groupby("pool")
+        },
+        "name_swap": name_swap(final, test_df),
+        "evidence_names": evidence_names(final, test_df),
+        "suite_score": suite_score(pools["all"], views),
+    }
 
 
 def train(args: TrainingArgs | None = None) -> dict:
     args = args or TrainingArgs()
     started = time.perf_counter()
-    corpus = load_corpus(args.corpus_dir)
+    corpus = load_corpus(args.corpus_dir, include_written=args.include_written)
     frames = {split: corpus[split].to_pandas() for split in corpus}
     train_df, val_df, test_df = frames["train"], frames["validation"], frames["test"]
     _log(args, f"corpus: {len(train_df)} train, {len(val_df)} validation, {len(test_df)} test")
 
-    _log(
-        args, f"cross-validating {len(args.candidates)} candidates, {args.cv_folds} folds grouped by story …"
+    real = pd.concat([train_df[train_df["origin"] == "pool"], val_df], ignore_index=True)
+    _log(args, f"suite: {len(args.candidates)} candidates, leave-one-pool-out and text views …")
+    results = Parallel(n_jobs=args.n_jobs)(
+        delayed(evaluate_candidate)(params, args.seed, train_df, val_df, real) for params in args.candidates
     )
-    table = cross_validate(args, train_df)
-    for row in table:
-        _log(
-            args,
-            f"  cv macro-F1 {row['cv_macro_f1']:.3f} ± {row['cv_std']:.3f}, "
-            f"headline-only {row['cv_headline_macro_f1']:.3f}, {row['cv_articles_per_s']:.0f} articles/s  "
-            f"{row['params']}",
-        )
-
-    finalists = sorted(table, key=lambda r: -r["cv_score"])[: args.finalists]
-    reference = StanceModel(**args.speed_reference, random_state=args.seed).fit(
-        train_df[TEXT], train_df["label"]
-    )
+    reference = _fit(args.speed_reference, args.seed, train_df)
+    # every model timed here, one after another, so that the ratios compare like with like
     reference_speed = throughput(reference, val_df)
     _log(args, f"  speed reference {reference_speed:.0f} articles/s  {args.speed_reference}")
-    fitted = []
-    for row in finalists:
-        model = StanceModel(**row["params"], random_state=args.seed).fit(train_df[TEXT], train_df["label"])
-        full, head = full_and_headline(model, val_df)
-        row["validation_macro_f1"], row["validation_headline_macro_f1"] = full, head
-        row["validation_score"] = (full + head) / 2
+    table, models = [], {}
+    for row, model in results:
         row["articles_per_s_one_core"] = throughput(model, val_df)
-        _log(
-            args,
-            f"  validation macro-F1 {full:.3f}, headline-only {head:.3f}, "
-            f"{row['articles_per_s_one_core']:.0f} articles/s  {row['params']}",
-        )
         row["speed_ratio"] = row["articles_per_s_one_core"] / reference_speed
         row["fast_enough"] = row["speed_ratio"] >= args.min_speed_ratio
-        fitted.append((row, model))
-    best, best_model = choose(fitted)
+        lopo = ", ".join(f"{k} {v['macro_f1']:.3f}" for k, v in row["leave_one_pool_out"].items())
+        views = ", ".join(f"{k} {v['macro_f1']:.3f}" for k, v in row["validation_views"].items())
+        _log(
+            args,
+            f"  suite {row['suite_score']:.3f} (pools out: {lopo}; validation: {views}), "
+            f"{row['articles_per_s_one_core']:.0f} articles/s ({row['speed_ratio']:.2f}x)  {row['params']}",
+        )
+        table.append(row)
+        models[id(row)] = model
+    best = choose(table)
+    best_model = models[id(best)]
 
     val_proba = best_model.predict_proba(val_df[TEXT])
     validation = scores(val_df["label"], val_proba, best_model.classes_)
@@ -150,11 +151,12 @@ def train(args: TrainingArgs | None = None) -> dict:
     )
 
     fit_df = pd.concat([train_df, val_df]) if args.refit_on_validation else train_df
-    final = StanceModel(**best["params"], abstain_below=threshold, random_state=args.seed)
-    final.fit(fit_df[TEXT], fit_df["label"])
+    final = _fit(best["params"], args.seed, fit_df, abstain_below=threshold)
     test_proba = final.predict_proba(test_df[TEXT])
     test = scores(test_df["label"], test_proba, final.classes_)
     holds_up = robustness(final, test_df)
+    _log(args, "out-of-distribution report: pools held out, text views, names swapped …")
+    ood = ood_report(args, best["params"], train_df, val_df, test_df, final, threshold)
     training_seconds = time.perf_counter() - started
 
     corpus_sha = _sha256(Path(args.corpus_dir) / CORPUS_FILE)
@@ -186,6 +188,7 @@ def train(args: TrainingArgs | None = None) -> dict:
         "trained_at": trained_at,
         "selected": best["params"],
         "candidates": table,
+        "out_of_distribution": ood,
         "speed_reference_articles_per_s": reference_speed,
         "validation": validation,
         "test": test,
