@@ -7,7 +7,12 @@ Inputs, all committed under `training/data/labels/`:
 - `annotators.json`: batch -> the helper session that labelled it;
 - `adjudication.tsv`: the guide's answer where the two labels disagree;
 - `t*.tsv`: for neutral rows not drawn at random, a second read tagging the topic
-  `regulatory` (about authorities, no direction) or `other`.
+  `regulatory` (about authorities, no direction) or `other`;
+- v2: `r*.tsv` first labels and `e*.tsv` second labels of every story v1 left unread;
+- `../written/w<year>.jsonl`: news items written by helper sessions about real events of years
+  the pools lack, with the writer's label; `b*.tsv`: a second, blind label of each (by
+  `written_batches.csv`). A written item is kept only where both labels agree, and only ever
+  in the train split: every reported score is on real articles.
 
 Run: `python -m training.assemble`.
 """
@@ -25,8 +30,12 @@ from classifier.model import LABELS
 from training.data import CORPUS_DIR, CORPUS_FILE
 from training.datasheet import write_datasheet
 from training.pools import read_pools
+from training.select_rest import SELECTED_AS as SELECTED_AS_REST
 
 LABELS_DIR = CORPUS_DIR / "labels"
+WRITTEN_DIR = CORPUS_DIR / "written"
+FIRST_BATCHES = ("p", "x", "r")
+SECOND_BATCHES = ("d", "e")
 MAX_BODY_CHARS = 20_000
 #: Share of each pool's latest stretch of time held out for test, and before it for validation.
 TEST_SHARE = 0.15
@@ -37,7 +46,7 @@ def read_labels(labels_dir: Path) -> pd.DataFrame:
     """Every label line of every batch, with the batch and its annotator."""
     annotators = json.loads((labels_dir / "annotators.json").read_text())
     frames = []
-    for path in sorted(labels_dir.glob("[pdx]*.tsv")):
+    for path in sorted(p for p in labels_dir.glob("*.tsv") if p.name[0] in FIRST_BATCHES + SECOND_BATCHES):
         frame = pd.read_csv(
             path,
             sep="\t",
@@ -76,16 +85,91 @@ def time_splits(frame: pd.DataFrame) -> pd.Series:
     """Within each pool, the latest stretch is test and the one before it validation.
 
     Per pool, so that test holds both full 2025 pages and 2021-22 ledes; one row
-    per story, so no story can sit in two splits.
+    per story, so no story can sit in two splits. The stretches are those of v1's rows
+    (the latest 15 % of them by time, and the 15 % before); the rows v2 added fall into
+    the split whose stretch holds their date, so v1's test rows stay test rows and the
+    split is the same whichever v2 batches have landed.
     """
     split = pd.Series("train", index=frame.index)
-    for _, rows in frame.groupby("pool"):
+    v1 = frame["selected_as"] != SELECTED_AS_REST
+    for _, rows in frame[v1].groupby("pool"):
         order = rows.sort_values(["published", "id"]).index
         n_test = round(TEST_SHARE * len(order))
         n_val = round(VALIDATION_SHARE * len(order))
         split[order[len(order) - n_test :]] = "test"
         split[order[len(order) - n_test - n_val : len(order) - n_test]] = "validation"
+    for pool, rows in frame[~v1].groupby("pool"):
+        old = frame[v1 & (frame["pool"] == pool)]
+        test_from = old.loc[split[old.index] == "test", "published"].min()
+        val_from = old.loc[split[old.index] == "validation", "published"].min()
+        split[rows.index[rows["published"] >= val_from]] = "validation"
+        split[rows.index[rows["published"] >= test_from]] = "test"
     return split
+
+
+def read_written(labels_dir: Path, written_dir: Path, annotators: dict) -> pd.DataFrame:
+    """Written items with both labels; kept only where the writer's and the blind label agree."""
+    files = sorted(written_dir.glob("w*.jsonl"))
+    batches_file = labels_dir / "written_batches.csv"
+    if not files or not batches_file.is_file():
+        return pd.DataFrame()
+    items = []
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for k, line in enumerate(fh, 1):
+                if line.strip():
+                    item = json.loads(line)
+                    items.append({**item, "id": f"{path.stem}-{k:04d}", "file": path.stem})
+    written = pd.DataFrame(items)
+    where = pd.read_csv(batches_file, dtype=str)
+    blind = pd.concat(
+        pd.read_csv(labels_dir / f"{b}.tsv", sep="\t", header=None, names=["n", "id", "label_b"], usecols=[0, 1, 2],
+                    dtype=str, quoting=3).assign(batch_b=b)
+        for b in sorted(where["batch"].unique()) if (labels_dir / f"{b}.tsv").is_file()
+    )  # fmt: skip
+    written = written.merge(blind[["id", "label_b", "batch_b"]], on="id", how="inner")
+    written["annotator_a"] = written["file"].map(annotators)
+    written["annotator_b"] = written["batch_b"].map(annotators)
+    written["agree"] = written["label"] == written["label_b"]
+    return written
+
+
+def written_rows(written: pd.DataFrame) -> pd.DataFrame:
+    """The agreed written items as corpus rows: train split, their event as the story."""
+    kept = written[written["agree"]]
+    return pd.DataFrame(
+        {
+            "id": kept["id"],
+            "story_id": "event:" + kept["event"],
+            "published": pd.NaT,
+            "outlet": "written: " + kept["style"],
+            "url": None,
+            "headline": kept["headline"],
+            "body": kept["body"],
+            "label": kept["label"],
+            "split": "train",
+            "pool": "written",
+            "origin": "written",
+            "selected_as": "written",
+            "feed_categories": None,
+            "label_a": kept["label"],
+            "label_b": kept["label_b"],
+            "batch_a": kept["file"],
+            "annotator_a": kept["annotator_a"],
+            "batch_b": kept["batch_b"],
+            "annotator_b": kept["annotator_b"],
+            "adjudicated": False,
+            "adjudication_reason": None,
+            "labelled_by": "written and labelled by one helper session, labelled again blind by another; "
+            "kept because both agree",
+            "note_a": None,
+            "neutral_topic": np.where(kept["label"] == "neutral", kept.get("neutral_kind"), None),
+            "year": kept["year"].astype(int),
+            "style": kept["style"],
+            "written_jurisdiction": kept["jurisdiction"],
+            "event": kept["event"],
+        }
+    )
 
 
 def agreement(first: pd.Series, second: pd.Series) -> dict:
@@ -101,11 +185,13 @@ def agreement(first: pd.Series, second: pd.Series) -> dict:
     }
 
 
-def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.DataFrame:
+def assemble(
+    labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR, written_dir: Path = WRITTEN_DIR
+) -> pd.DataFrame:
     selection = pd.read_csv(labels_dir / "selection.csv", dtype=str)
     labels = read_labels(labels_dir)
-    first = labels[labels["batch"].str[0].isin(["p", "x"])]
-    second = labels[labels["batch"].str.startswith("d")]
+    first = labels[labels["batch"].str[0].isin(FIRST_BATCHES)]
+    second = labels[labels["batch"].str[0].isin(SECOND_BATCHES)]
     duplicated = first["id"][first["id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"ids labelled twice as first labels: {duplicated.head().tolist()}")
@@ -152,6 +238,14 @@ def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.Da
     corpus["body"] = corpus["body"].str.slice(0, MAX_BODY_CHARS)
     corpus["published"] = pd.to_datetime(corpus["published"], utc=True)
     corpus["split"] = time_splits(corpus)
+    corpus["origin"] = "pool"
+    corpus["year"] = corpus["published"].dt.year
+    corpus["style"] = None
+    corpus["written_jurisdiction"] = None
+    corpus["event"] = None
+    written = read_written(labels_dir, written_dir, json.loads((labels_dir / "annotators.json").read_text()))
+    if len(written):
+        corpus = pd.concat([corpus, written_rows(written)], ignore_index=True)
     corpus = corpus.sort_values(["published", "id"]).reset_index(drop=True)
 
     columns = [
@@ -165,6 +259,11 @@ def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.Da
         "label",
         "split",
         "pool",
+        "origin",
+        "year",
+        "style",
+        "written_jurisdiction",
+        "event",
         "selected_as",
         "feed_categories",
         "label_a",
@@ -182,15 +281,33 @@ def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.Da
     corpus = corpus[columns]
     corpus.to_parquet(out_dir / CORPUS_FILE, index=False, compression="zstd")
 
-    double = corpus[corpus["label_b"].notna()]
-    stats = agreement(double["label_a"], double["label_b"])
+    real = corpus[corpus["origin"] == "pool"]
+    stats = {"pool": agreement_by_version(real)}
+    if len(written):
+        stats["written"] = {
+            **agreement(written["label"], written["label_b"]),
+            "n_written": len(written),
+            "n_kept": int(written["agree"].sum()),
+        }
     (out_dir / "agreement.json").write_text(json.dumps(stats, indent=2) + "\n")
     return corpus
+
+
+def agreement_by_version(real: pd.DataFrame) -> dict:
+    """Agreement on all doubly labelled pool rows, and on v1's and v2's rows apart."""
+    double = real[real["label_b"].notna()]
+    out = agreement(double["label_a"], double["label_b"])
+    v2 = double["selected_as"] == SELECTED_AS_REST
+    for name, rows in (("v1_rows", double[~v2]), ("v2_rows", double[v2])):
+        if len(rows):
+            out[name] = agreement(rows["label_a"], rows["label_b"])
+    return out
 
 
 def main() -> None:
     corpus = assemble()
     write_datasheet()
+    print(corpus["origin"].value_counts().to_string())
     print(pd.crosstab(corpus["split"], corpus["label"], margins=True).to_string())
     print("outlets:", corpus["outlet"].nunique())
     print(corpus["neutral_topic"].value_counts().to_string())

@@ -99,6 +99,8 @@ def _shares(corpus: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def render(corpus: pd.DataFrame, agreement: dict) -> str:
+    agreement = agreement.get("pool", agreement)
+    corpus = corpus[corpus["origin"] == "pool"] if "origin" in corpus else corpus
     counts = corpus["label"].value_counts()
     regulatory_neutral = int(
         ((corpus["label"] == "neutral") & (corpus["neutral_topic"] == "regulatory")).sum()
