@@ -1,24 +1,20 @@
-"""How the model's recipe holds up on news it never saw: a held-out era, held-out outlets.
+"""How the model holds up on news it never saw: the out-of-distribution suite, v0.1 against now.
 
-The shipped test split shares eras and outlets with training, so its macro-F1 says
-little about next year's news or a new outlet. This refits the *recipe* (the params
-chosen in ``artifacts/metrics.json["selected"]``, ``random_state=42``) on part of the
-whole corpus (train + validation + test rows) and scores the rest:
+Two systems, each refitted here and scored on the same real rows of the current corpus:
 
-- leave-one-era-out: for each pool ("2020", "2021-2022", "2025") fit on the other pools,
-  score every row of the held-out pool;
-- held-out outlets: outlets ranked by size, ranks 3, 6, 9, … (every third) held out
-  together, fit on the remaining outlets.
+- **v0.1**: v0.1's recipe (word 1-2-gram TF-IDF, logistic regression, C 8, headline copies)
+  on v0.1's data (the corpus v1 rows: no rest-of-pool rows, no written items);
+- **current**: the recipe in ``artifacts/metrics.json["selected"]`` on the whole current
+  corpus (all labelled pool rows and the written items, in train only).
 
-Each fold is scored on full articles, headline only and a one-line lede
-(`training.evaluate` helpers), with a 95% bootstrap interval on the full-text macro-F1.
-A held-out era also shrinks the training set (holding out 2025 leaves a third of the
-rows), so every fold has a *same-size control*: a random split by story with the same
-train and test sizes. Fold minus control is what the shift costs beyond having less
-data; fold minus the shipped test numbers is what a user would see against the model card.
+For each, `training.ood.ood_report`: every pool held out in turn (fit on the system's rows of
+the other pools, score every row of the held-out pool, and its test rows apart), the test split
+as full articles, headline alone, first sentence alone, headline + first sentence and pages in
+page junk, per pool, the share of predictions that change when names are swapped, and the share
+of evidence terms that are proper names. Accuracy when confident uses each system's
+validation-chosen threshold. Written items are never scored.
 
-Nothing under ``artifacts/`` is written; the shipped model is not loaded.
-Run from the repository root: ``.venv/bin/python -m bench.generalisation``.
+Nothing under ``artifacts/`` is written. Run: ``.venv/bin/python -m bench.generalisation``.
 """
 
 from __future__ import annotations
@@ -28,255 +24,121 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sklearn
-from joblib import Parallel, delayed
 
 from bench.common import git_state
-from classifier import LABELS, StanceModel
+from classifier import StanceModel
 from training.data import load_corpus
-from training.evaluate import MIN_GROUP, by_group, headline_only, macro_f1, one_line_lede, scores
+from training.evaluate import choose_abstain_threshold
+from training.ood import ood_report
+from training.select_rest import SELECTED_AS
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 METRICS_FILE = Path(__file__).resolve().parents[1] / "artifacts" / "metrics.json"
 TEXT = ["headline", "body"]
 SEED = 42
-POOLS = ("2020", "2021-2022", "2025")
+V01_PARAMS = {"classifier": "logreg", "C": 8.0, "headline_copies": True}
 
 
-@dataclass(frozen=True)
-class Fold:
-    """One train/test partition of the whole corpus, by row position."""
-
-    name: str
-    held_out: list[str]
-    train: np.ndarray
-    test: np.ndarray
-
-
-def whole_corpus() -> pd.DataFrame:
-    """Every labelled row, splits ignored: the folds below decide what is trained on."""
-    corpus = load_corpus()
-    return pd.concat([corpus[s].to_pandas() for s in corpus], ignore_index=True)
-
-
-def _without_shared_stories(frame: pd.DataFrame, train: np.ndarray, test: np.ndarray) -> np.ndarray:
-    """Drop training rows whose story is also under test: a reworded copy is not unseen news."""
-    shared = frame["story_id"].iloc[train].isin(set(frame["story_id"].iloc[test]))
-    return train[~shared.to_numpy()]
-
-
-def era_folds(frame: pd.DataFrame) -> list[Fold]:
-    """Leave one pool out: fit on the other eras, score all rows of the held-out one."""
-    folds = []
-    for pool in POOLS:
-        held = (frame["pool"] == pool).to_numpy()
-        test, train = np.flatnonzero(held), np.flatnonzero(~held)
-        folds.append(Fold(f"era {pool}", [pool], _without_shared_stories(frame, train, test), test))
-    return folds
-
-
-def held_out_outlets(frame: pd.DataFrame) -> list[str]:
-    """Outlets ranked by row count (ties by name); ranks 3, 6, 9, … are held out.
-
-    Every third by rank keeps big and small outlets on both sides, so the held-out
-    set is neither one giant outlet nor only the long tail.
-    """
-    sizes = frame.groupby("outlet").size().reset_index(name="n")
-    ranked = sizes.sort_values(["n", "outlet"], ascending=[False, True])["outlet"].tolist()
-    return ranked[2::3]
-
-
-def outlet_fold(frame: pd.DataFrame) -> Fold:
-    held_names = held_out_outlets(frame)
-    held = frame["outlet"].isin(held_names).to_numpy()
-    test, train = np.flatnonzero(held), np.flatnonzero(~held)
-    return Fold("held-out outlets", held_names, _without_shared_stories(frame, train, test), test)
-
-
-def control_fold(frame: pd.DataFrame, fold: Fold, seed: int) -> Fold:
-    """Same train and test sizes as `fold`, stories assigned at random: in-distribution, same data."""
-    rng = np.random.default_rng(seed)
-    stories = rng.permutation(np.asarray(frame["story_id"].unique(), dtype=object))
-    rows_per_story = frame.groupby("story_id").indices
-    test, train, n_test = [], [], 0
-    for story in stories:
-        rows = rows_per_story[story]
-        if n_test < len(fold.test):
-            test.append(rows)
-            n_test += len(rows)
-        else:
-            train.append(rows)
-    train_rows = np.concatenate(train)
-    train_rows = rng.choice(train_rows, size=min(len(fold.train), len(train_rows)), replace=False)
-    return Fold(f"control for {fold.name}", [], np.sort(train_rows), np.sort(np.concatenate(test)))
-
-
-def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, n: int = 1_000, seed: int = 0) -> list[float]:
-    """95% percentile interval of macro-F1 over row resamples: 415 rows of 2020 news are few."""
-    index = {label: i for i, label in enumerate(LABELS)}
-    truth = np.array([index[y] for y in y_true])
-    pred = np.array([index[y] for y in y_pred])
-    k, rng = len(LABELS), np.random.default_rng(seed)
-    values = np.empty(n)
-    for b in range(n):
-        pick = rng.integers(0, len(truth), len(truth))
-        cm = np.bincount(truth[pick] * k + pred[pick], minlength=k * k).reshape(k, k)
-        tp, denom = np.diag(cm), cm.sum(axis=0) + cm.sum(axis=1)
-        values[b] = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0).mean()
-    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
-
-
-def evaluate_fold(frame: pd.DataFrame, fold: Fold, params: dict, with_groups: bool = False) -> dict:
-    """Fit the recipe on the fold's training rows; score its test rows in three views."""
-    train, test = frame.iloc[fold.train], frame.iloc[fold.test]
-    start = time.perf_counter()
-    model = StanceModel(**params, random_state=SEED).fit(train[TEXT], train["label"])
-    fit_s = time.perf_counter() - start
-    proba = model.predict_proba(test[TEXT])
-    full = scores(test["label"], proba, model.classes_)
-    pred = model.classes_[proba.argmax(axis=1)]
-    out = {
-        "name": fold.name,
-        "held_out": fold.held_out,
-        "n_train": len(train),
-        "n_test": len(test),
-        "train_labels": train["label"].value_counts().to_dict(),
-        "test_labels": test["label"].value_counts().to_dict(),
-        "full_text": full["macro_f1"],
-        "full_text_ci95": bootstrap_ci(test["label"].to_numpy(), pred),
-        "headline_only": macro_f1(model, headline_only(test)),
-        "one_line_lede": macro_f1(model, one_line_lede(test)),
-        "per_class_f1": {c: v["f1"] for c, v in full["per_class"].items()},
-        "accuracy": full["accuracy"],
-        "confusion": full["confusion"],
-        "fit_seconds": round(fit_s, 1),
-    }
-    if with_groups:
-        out["per_outlet"] = by_group(model, test, "outlet")
-    return out
-
-
-def shipped_reference() -> dict:
-    """What the model card reports: the chosen params and the in-distribution test scores."""
-    metrics = json.loads(METRICS_FILE.read_text())
-    robust = metrics["test_robustness"]
-    return {
-        "params": metrics["selected"],
-        "model_version": metrics.get("model_version"),
-        "model_sha256": metrics.get("model_sha256"),
-        "n_train": metrics["data"]["train"]["n"] + metrics["data"]["validation"]["n"],
-        "n_test": metrics["test"]["n"],
-        "full_text": robust["full_text"],
-        "headline_only": robust["headline_only"],
-        "one_line_lede": robust["one_line_lede"],
-        "per_pool": {p: v["macro_f1"] for p, v in robust["per_pool"].items()},
-    }
-
-
-def run(n_jobs: int = 2, controls: bool = True) -> dict:
-    """All folds (and their controls) fitted in parallel; results in fold order."""
-    start = time.perf_counter()
-    reference = shipped_reference()
-    frame = whole_corpus()
-    folds = [*era_folds(frame), outlet_fold(frame)]
-    jobs = [(fold, fold.name == "held-out outlets") for fold in folds]
-    if controls:
-        jobs += [(control_fold(frame, fold, SEED + i), False) for i, fold in enumerate(folds)]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(evaluate_fold)(frame, fold, reference["params"], groups) for fold, groups in jobs
+def _fit(params: dict, frame: pd.DataFrame, abstain_below: float = 0.0) -> StanceModel:
+    return StanceModel(**params, abstain_below=abstain_below, random_state=SEED).fit(
+        frame[TEXT], frame["label"]
     )
-    by_name = {r["name"]: r for r in results}
-    rows = []
-    for fold in folds:
-        row = by_name[fold.name]
-        row["vs_shipped_test"] = {
-            v: row[v] - reference[v] for v in ("full_text", "headline_only", "one_line_lede")
-        }
-        if len(fold.held_out) == 1 and fold.held_out[0] in reference["per_pool"]:
-            row["shipped_test_same_pool"] = reference["per_pool"][fold.held_out[0]]
-        control = by_name.get(f"control for {fold.name}")
-        if control:
-            row["control"] = control
-            row["vs_control"] = {
-                v: row[v] - control[v] for v in ("full_text", "headline_only", "one_line_lede")
-            }
-        rows.append(row)
+
+
+def system(name: str, params: dict, splits: dict[str, pd.DataFrame], v1_only: bool) -> dict:
+    """Fit a system as training would (threshold on validation, final on train + validation)
+    and run the suite on the current corpus's real test rows and pools."""
+    start = time.perf_counter()
+    train_df, val_df, test_df = splits["train"], splits["validation"], splits["test"]
+    if v1_only:
+        keep = (train_df["origin"] == "pool") & (train_df["selected_as"] != SELECTED_AS)
+        train_df = train_df[keep]
+        val_fit = val_df[val_df["selected_as"] != SELECTED_AS]
+    else:
+        val_fit = val_df
+    model = _fit(params, train_df)
+    threshold, _ = choose_abstain_threshold(
+        val_df["label"], model.predict_proba(val_df[TEXT]), model.classes_, 0.9
+    )
+    final = _fit(params, pd.concat([train_df, val_fit]), threshold)
+    fit = partial(_fit_v1_rows if v1_only else _fit, params)
+    # the full train split for both: `fit` decides which rows a system learns from, so both are
+    # scored on the same held-out rows
+    report = ood_report(fit, splits["train"], val_df, test_df, final, threshold)
+    report.update(
+        name=name, params=params, threshold=threshold, seconds=round(time.perf_counter() - start, 1)
+    )
+    return report
+
+
+def _fit_v1_rows(params: dict, frame: pd.DataFrame) -> StanceModel:
+    return _fit(params, frame[(frame["origin"] == "pool") & (frame["selected_as"] != SELECTED_AS)])
+
+
+def run(current: dict | None = None) -> dict:
+    corpus = load_corpus()
+    splits = {s: corpus[s].to_pandas() for s in corpus}
+    current = current or json.loads(METRICS_FILE.read_text())["selected"]
+    systems = [system("v0.1", V01_PARAMS, splits, v1_only=True), system("current", current, splits, False)]
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": SEED,
-        "shipped": reference,
-        "folds": rows,
-        "seconds": round(time.perf_counter() - start, 1),
+        "systems": systems,
         "environment": {
             "python": platform.python_version(),
             "sklearn": sklearn.__version__,
             "cpus": os.cpu_count(),
-            "n_jobs": n_jobs,
             "git": git_state(),
         },
     }
 
 
+def rows(report: dict) -> list[tuple[str, dict]]:
+    """(slice name, scores) in table order, for one system."""
+    out = [(f"pool {p} held out, all rows", v) for p, v in report["pool_held_out_all_rows"].items()]
+    out += [(f"pool {p} held out, test rows", v) for p, v in report["pool_held_out_test_rows"].items()]
+    out += [(f"test, {k.replace('_', ' ')}", v) for k, v in report["test_views"].items()]
+    out += [(f"test, pool {p}", v) for p, v in report["test_per_pool"].items()]
+    return out
+
+
 def format_table(report: dict) -> str:
-    """One line per fold: sizes, the three views, and the gaps to the shipped test and the control."""
-    ref = report["shipped"]
-    head = (
-        f"{'fold':<22}{'train':>7}{'test':>7}{'full':>7}{'  95% CI':<15}{'headline':>9}{'lede':>7}"
-        f"{'Δ shipped':>11}{'control':>9}{'Δ control':>11}"
-    )
-    lines = [f"recipe {ref['params']}, random_state={report['seed']}", "", "macro-F1", head]
-    lines.append(
-        f"{'shipped test (card)':<22}{ref['n_train']:>7}{ref['n_test']:>7}{ref['full_text']:>7.3f}{'':<15}"
-        f"{ref['headline_only']:>9.3f}{ref['one_line_lede']:>7.3f}"
-    )
-    for row in report["folds"]:
-        lo, hi = row["full_text_ci95"]
-        control = row.get("control")
-        lines.append(
-            f"{row['name']:<22}{row['n_train']:>7}{row['n_test']:>7}{row['full_text']:>7.3f}"
-            f"{f'  [{lo:.3f}, {hi:.3f}]':<15}{row['headline_only']:>9.3f}{row['one_line_lede']:>7.3f}"
-            f"{row['vs_shipped_test']['full_text']:>+11.3f}"
-            + (f"{control['full_text']:>9.3f}{row['vs_control']['full_text']:>+11.3f}" if control else "")
-        )
-    lines += ["", "era folds against the shipped model's test rows of the same pool (in-distribution):"]
-    for row in report["folds"]:
-        if "shipped_test_same_pool" in row:
-            lines.append(
-                f"  {row['held_out'][0]:<10} held out {row['full_text']:.3f}   "
-                f"shipped test rows of that pool {row['shipped_test_same_pool']:.3f}"
-            )
-    lines += ["", "control: random split by story, same train/test sizes; headline/lede of controls:"]
-    for row in report["folds"]:
-        if row.get("control"):
-            c = row["control"]
-            lines.append(
-                f"  {row['name']:<20} full {c['full_text']:.3f}  headline {c['headline_only']:.3f}  "
-                f"lede {c['one_line_lede']:.3f}"
-            )
-    outlets = next(r for r in report["folds"] if r["name"] == "held-out outlets")
-    lines += ["", f"held-out outlets ({len(outlets['held_out'])}), per outlet with n >= {MIN_GROUP}:"]
-    lines += [
-        f"  {name:<22} n={g['n']:>4}  macro-F1 {g['macro_f1']:.3f}  accuracy {g['accuracy']:.3f}"
-        for name, g in outlets["per_outlet"].items()
-        if not g["too_small"]
+    a, b = report["systems"]
+    lines = [
+        f"{'slice':<36}{'n':>6}  {'v0.1 F1':>8}{'now F1':>8}{'Δ':>8}  {'v0.1 acc@conf':>14}{'now acc@conf':>13}"
     ]
-    lines.append(f"\n{report['seconds']:.0f} s, n_jobs={report['environment']['n_jobs']}")
+    for (name, x), (_, y) in zip(rows(a), rows(b), strict=True):
+        lines.append(
+            f"{name:<36}{x['n']:>6}  {x['macro_f1']:>8.3f}{y['macro_f1']:>8.3f}{y['macro_f1'] - x['macro_f1']:>+8.3f}"
+            f"  {_pct(x.get('accuracy_when_confident')):>14}{_pct(y.get('accuracy_when_confident')):>13}"
+        )
+    lines.append(f"{'suite score':<36}{'':>6}  {a['suite_score']:>8.3f}{b['suite_score']:>8.3f}")
+    for key, label in (("changed_share", "names swapped: predictions changed"),):
+        lines.append(f"{label:<36}{'':>6}  {a['name_swap'][key]:>8.1%}{b['name_swap'][key]:>8.1%}")
+    lines.append(
+        f"{'evidence terms that are names':<36}{'':>6}  {a['evidence_names']['name_share']:>8.1%}"
+        f"{b['evidence_names']['name_share']:>8.1%}"
+    )
+    lines.append(f"\nv0.1: {a['params']} on v1 rows; now: {b['params']}")
     return "\n".join(lines)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n-jobs", type=int, default=2, help="folds fitted in parallel")
-    parser.add_argument("--no-controls", action="store_true", help="skip the same-size random controls")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "generalisation.json")
     args = parser.parse_args(argv)
-    report = run(n_jobs=args.n_jobs, controls=not args.no_controls)
+    report = run()
     print(format_table(report))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
@@ -284,7 +146,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _json_default(value):
-    """numpy scalars from value_counts and by_group are not JSON: write them as Python numbers."""
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -37,6 +37,19 @@ class Vocabulary:
                 self.ids[w] = len(self.words)
                 self.words.append(w)
 
+    def alias(self, aliases: dict[str, str]) -> None:
+        """Read each alias as its target word: "pakistan" -> "country", one id for both."""
+        self.add(sorted(set(aliases.values())))
+        for word, target in aliases.items():
+            if self.ids.get(word) != _STOP:
+                self.ids[word] = self.ids[target]
+
+    def rewrite(self, texts: Sequence[str], aliases: dict[str, str]) -> list[str]:
+        """Texts as lower-case tokens with aliases replaced: what the vectorizers are fitted on
+        when `alias` will map the same words at transform time."""
+        findall, get = self.pattern.findall, aliases.get
+        return [" ".join(get(w, w) for w in findall(t.lower())) for t in texts]
+
     def __len__(self) -> int:
         return len(self.words)
 
@@ -135,13 +148,15 @@ class WordEmbeddings:
         vocabulary.add(sorted(w for w in pieces if vocabulary.pattern.fullmatch(w)))
         table = np.zeros((len(vocabulary), static_model.embedding.shape[1]), dtype=np.float32)
         known = np.zeros(len(vocabulary), dtype=bool)
-        whole = [(w, i) for w, i in vocabulary.ids.items() if i >= 0 and w in pieces]
+        # each id once, by its own word (an alias shares its target's id and vector)
+        own = list(enumerate(vocabulary.words))
+        whole = [(w, i) for i, w in own if w in pieces]
         emb = np.asarray(static_model.embedding, dtype=np.float32)
         if whole:
             idx = np.array([i for _, i in whole])
             table[idx] = emb[[pieces[w] for w, _ in whole]]
             known[idx] = True
-        rest = [(w, i) for w, i in vocabulary.ids.items() if i >= 0 and not known[i]]
+        rest = [(w, i) for i, w in own if not known[i]]
         if rest:
             vectors = static_model.encode([w for w, _ in rest], normalize=False)
             idx = np.array([i for _, i in rest])

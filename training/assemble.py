@@ -163,7 +163,12 @@ def written_rows(written: pd.DataFrame) -> pd.DataFrame:
             "labelled_by": "written and labelled by one helper session, labelled again blind by another; "
             "kept because both agree",
             "note_a": None,
-            "neutral_topic": np.where(kept["label"] == "neutral", kept.get("neutral_kind"), None),
+            # a writer's "hard" neutral is about regulation without a direction: the pool rows' "regulatory"
+            "neutral_topic": np.where(
+                kept["label"] == "neutral",
+                kept["neutral_kind"].map({"hard": "regulatory", "other": "other"}),
+                None,
+            ),
             "year": kept["year"].astype(int),
             "style": kept["style"],
             "written_jurisdiction": kept["jurisdiction"],

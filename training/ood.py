@@ -191,3 +191,33 @@ def evidence_names(model: StanceModel, frame: pd.DataFrame, k: int = 5) -> dict:
         "name_share": float(np.mean(named)) if named else 0.0,
         "most_common_names": counts.head(15).to_dict(),
     }
+
+
+def ood_report(
+    fit: Callable[[pd.DataFrame], StanceModel],
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    final: StanceModel,
+    threshold: float,
+) -> dict:
+    """The suite as the card reports it: each pool held out (fit on every real row of the other
+    pools and the written items), scored on all its rows and on its test rows; the text views,
+    pools, name swap and evidence names of `final` on test. Accuracy when confident uses the
+    validation-chosen threshold throughout."""
+    written = train_df[train_df["origin"] == "written"]
+    real = pd.concat([train_df[train_df["origin"] == "pool"], val_df, test_df], ignore_index=True)
+    masks = {"all": np.ones(len(real), bool), "test": (real["split"] == "test").to_numpy()}
+    pools = leave_one_pool_out(fit, real, written, masks, threshold)
+    views = text_views(final, test_df, threshold)
+    return {
+        "pool_held_out_all_rows": pools["all"],
+        "pool_held_out_test_rows": pools["test"],
+        "test_views": views,
+        "test_per_pool": {
+            pool: text_views(final, rows, threshold)["full_text"] for pool, rows in test_df.groupby("pool")
+        },
+        "name_swap": name_swap(final, test_df),
+        "evidence_names": evidence_names(final, test_df),
+        "suite_score": suite_score(pools["all"], views),
+    }

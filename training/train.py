@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import sklearn
 from joblib import Parallel, delayed
@@ -30,7 +29,7 @@ from training.evaluate import (
     throughput,
 )
 from training.model_card import write_model_card
-from training.ood import evidence_names, leave_one_pool_out, name_swap, suite_score, text_views
+from training.ood import leave_one_pool_out, ood_report, suite_score, text_views
 
 TEXT = ["headline", "body"]
 #: The code whose change changes predictions; its digest is part of the model version.
@@ -79,37 +78,6 @@ def choose(table: list[dict]) -> dict:
     return max(table, key=lambda row: row["articles_per_s_one_core"])
 
 
-def ood_report(
-    args: TrainingArgs,
-    params: dict,
-    train_df: pd.DataFrame,
-    val_df: pd.DataFrame,
-    test_df: pd.DataFrame,
-    final: StanceModel,
-    threshold: float,
-) -> dict:
-    """The suite for the card: each pool held out (fit on every real row of the other pools, the
-    written items too), scored on all its rows and on its test rows; the text views of test; the
-    name swap on test. Accuracy when confident uses the validation-chosen threshold throughout."""
-    written = train_df[train_df["origin"] == "written"]
-    real = pd.concat([train_df[train_df["origin"] == "pool"], val_df, test_df], ignore_index=True)
-    fit = partial(_fit, params, args.seed)
-    masks = {"all": np.ones(len(real), bool), "test": (real["split"] == "test").to_numpy()}
-    pools = leave_one_pool_out(fit, real, written, masks, threshold)
-    views = text_views(final, test_df, threshold)
-    return {
-        "pool_held_out_all_rows": pools["all"],
-        "pool_held_out_test_rows": pools["test"],
-        "test_views": views,
-        "test_per_pool": {
-            pool: text_views(final, rows, threshold)["full_text"] for pool, rows in test_df.groupby("pool")
-        },
-        "name_swap": name_swap(final, test_df),
-        "evidence_names": evidence_names(final, test_df),
-        "suite_score": suite_score(pools["all"], views),
-    }
-
-
 def train(args: TrainingArgs | None = None) -> dict:
     args = args or TrainingArgs()
     started = time.perf_counter()
@@ -156,7 +124,7 @@ def train(args: TrainingArgs | None = None) -> dict:
     test = scores(test_df["label"], test_proba, final.classes_)
     holds_up = robustness(final, test_df)
     _log(args, "out-of-distribution report: pools held out, text views, names swapped …")
-    ood = ood_report(args, best["params"], train_df, val_df, test_df, final, threshold)
+    ood = ood_report(partial(_fit, best["params"], args.seed), train_df, val_df, test_df, final, threshold)
     training_seconds = time.perf_counter() - started
 
     corpus_sha = _sha256(Path(args.corpus_dir) / CORPUS_FILE)

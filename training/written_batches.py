@@ -22,7 +22,9 @@ from training.select import label_view
 
 def main(years: list[str], out_dir: Path = Path("/work/labelling/batches"), seed: int = 20252) -> None:
     index_file = LABELS_DIR / "written_batches.csv"
-    done = pd.read_csv(index_file, dtype=str) if index_file.is_file() else pd.DataFrame(columns=["id", "batch"])
+    done = (
+        pd.read_csv(index_file, dtype=str) if index_file.is_file() else pd.DataFrame(columns=["id", "batch"])
+    )
     rows = []
     for year in years:
         path = WRITTEN_DIR / f"w{year}.jsonl"
