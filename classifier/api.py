@@ -5,6 +5,7 @@ Run: `regstance serve` (uvicorn with --factory classifier.api:create_app).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import secrets
@@ -14,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +31,7 @@ from classifier.schemas import (
     ArticleIn,
     BatchIn,
     BatchOut,
+    EvidenceSpan,
     Health,
     ModelInfo,
     Problem,
@@ -37,6 +39,7 @@ from classifier.schemas import (
     ScoreSummary,
     StanceOut,
 )
+from classifier.spans import evidence_spans
 
 MODEL_NAME = "regstance"
 LABEL_DEFINITIONS = {
@@ -145,12 +148,28 @@ async def get_batcher(request: Request) -> MicroBatcher:
 BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 
 
-async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Request) -> list[StanceOut]:
+SpansQuery = Annotated[
+    bool,
+    Query(
+        description="Also return `evidence_spans`: where in the submitted text the evidence is, and what "
+        "the model did not read (costs one extra scoring call per sentence read; a few ms an article)."
+    ),
+]
+
+
+async def _results(
+    batcher: MicroBatcher, articles: list[ArticleIn], request: Request, *, spans: bool = False
+) -> list[StanceOut]:
     """Score the articles in one vectorised call, together with other requests waiting."""
-    stances = await batcher.classify([a.model_dump() for a in articles])
+    dumped = [a.model_dump() for a in articles]
+    stances = await batcher.classify(dumped)
+    located: list[list] = [[] for _ in stances]
+    if spans:  # off the event loop, like the scoring
+        model = request.app.state.model
+        located = await asyncio.to_thread(evidence_spans, model, dumped, [s.label for s in stances])
     counter = request.app.state.telemetry.predictions
     out = []
-    for article, stance in zip(articles, stances, strict=True):
+    for article, stance, where in zip(articles, stances, located, strict=True):
         counter.labels(stance.label).inc()
         out.append(
             StanceOut(
@@ -162,6 +181,7 @@ async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Re
                 evidence=stance.evidence,
                 model_name=MODEL_NAME,
                 model_version=stance.model_version,
+                evidence_spans=[EvidenceSpan(**vars(span)) for span in where] if spans else None,
             )
         )
     return out
@@ -170,8 +190,10 @@ async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Re
 # The stance models are built, so validated, by _results: they go out as JSON directly rather
 # than through FastAPI's second validation of the return value (a sixth of a request's CPU).
 @router.post("/classify", summary="Stance of one article", response_model=StanceOut)
-async def classify(article: ArticleIn, batcher: BatcherDep, request: Request) -> Response:
-    [result] = await _results(batcher, [article], request)
+async def classify(
+    article: ArticleIn, batcher: BatcherDep, request: Request, spans: SpansQuery = False
+) -> Response:
+    [result] = await _results(batcher, [article], request, spans=spans)
     return Response(result.model_dump_json(), media_type="application/json")
 
 
@@ -179,14 +201,14 @@ async def classify(article: ArticleIn, batcher: BatcherDep, request: Request) ->
     "/classify/batch", summary="Stance of up to max_batch articles, in input order", response_model=BatchOut
 )
 async def classify_batch(
-    batch: BatchIn, batcher: BatcherDep, settings: SettingsDep, request: Request
+    batch: BatchIn, batcher: BatcherDep, settings: SettingsDep, request: Request, spans: SpansQuery = False
 ) -> Response:
     if len(batch.articles) > settings.max_batch:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{len(batch.articles)} articles in one batch; at most {settings.max_batch}: split the batch",
         )
-    results = await _results(batcher, batch.articles, request)
+    results = await _results(batcher, batch.articles, request, spans=spans)
     return Response(
         BatchOut(results=results, count=len(results)).model_dump_json(), media_type="application/json"
     )

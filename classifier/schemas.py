@@ -64,6 +64,48 @@ class Probabilities(BaseModel):
     restriction: float
 
 
+SpanReason = Literal["markup", "teaser", "boilerplate", "url", "past_lead"]
+
+
+class EvidenceSpan(BaseModel):
+    """A character range of the submitted article: evidence for the label, or text the model did not read."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "sentence", "field": "body", "start": 114, "end": 230, "weight": 0.2451},
+                {"kind": "term", "field": "body", "start": 214, "end": 229, "text": "bitcoin reserve"},
+                {"kind": "dropped", "field": "body", "start": 2764, "end": 4100, "reason": "teaser"},
+            ]
+        }
+    )
+
+    kind: Literal["sentence", "term", "dropped"] = Field(
+        description="sentence: one that pushed the label most; term: an evidence term inside such a "
+        "sentence; dropped: text the model did not read."
+    )
+    field: Literal["headline", "body", "text"] = Field(
+        description="The submitted field that `start` and `end` index: `text` when the article came as one text."
+    )
+    start: int = Field(
+        ge=0,
+        description="First character, counted in Unicode code points as Python indexes strings "
+        "(in JavaScript, index `Array.from(text)`, not the UTF-16 string).",
+    )
+    end: int = Field(ge=0, description="One past the last character.")
+    weight: float | None = Field(
+        default=None,
+        description="sentence: how far the label's log-odds fall when the model reads the article "
+        "without this sentence (positive: it pushed toward the label).",
+    )
+    text: str | None = Field(default=None, description="term: the term as the model counts it, lower case.")
+    reason: SpanReason | None = Field(
+        default=None,
+        description="dropped: markup (HTML), teaser (a teaser heading and all after it), boilerplate, url, "
+        "or past_lead (the model reads only the first 1,500 characters of the cleaned body).",
+    )
+
+
 class StanceOut(BaseModel):
     model_config = ConfigDict(
         protected_namespaces=(),
@@ -78,6 +120,17 @@ class StanceOut(BaseModel):
                     "evidence": ["reserve (body)", "bitcoin reserve (body)"],
                     "model_name": "regstance",
                     "model_version": "regstance-2026-11-27-0123456789",
+                    "evidence_spans": [
+                        {"kind": "sentence", "field": "headline", "start": 0, "end": 86, "weight": 7.5438},
+                        {"kind": "sentence", "field": "body", "start": 114, "end": 230, "weight": 0.2451},
+                        {
+                            "kind": "term",
+                            "field": "body",
+                            "start": 214,
+                            "end": 229,
+                            "text": "bitcoin reserve",
+                        },
+                    ],
                 }
             ]
         },
@@ -93,6 +146,11 @@ class StanceOut(BaseModel):
     )
     model_name: str
     model_version: str
+    evidence_spans: list[EvidenceSpan] | None = Field(
+        default=None,
+        description="Only when asked for with `?spans=true`: the sentences that pushed the label most "
+        "(strongest first), the evidence terms inside them and the text the model did not read.",
+    )
 
 
 class BatchOut(BaseModel):

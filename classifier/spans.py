@@ -251,7 +251,7 @@ def evidence_spans(
 
     Up to TOP_SENTENCES sentences of the headline and of the body that pushed toward
     `labels`, strongest first; then
-    the evidence terms inside them and the dropped ranges, in text order.
+    the evidence terms inside them and the dropped ranges, headline then body, in text order.
     """
     readings = [_reading(a) for a in articles]
     if not readings:
@@ -266,8 +266,8 @@ def evidence_spans(
             top += sorted(mine, key=lambda i: -weight[i])[:TOP_SENTENCES]
         top.sort(key=lambda i: -weight[i])
         spans = [_sentence_span(reading.sentences[i], weight[i]) for i in top]
-        extras: list[Span] = []
         for part in (reading.headline, reading.body):
+            extras: list[Span] = []
             marked = sorted((s, e) for i in top for p, s, e in [reading.sentences[i]] if p is part)
             part_terms = [t.rsplit(" (", 1)[0] for t in terms if t.endswith(f"({part.name})")]
             extras += _term_spans(part, marked, part_terms, reading.dropped[part.name])
@@ -277,7 +277,8 @@ def evidence_spans(
             extras += [
                 Span("dropped", part.field, part.offset + s, part.offset + e, reason=r) for s, e, r in ranges
             ]
-        out.append(spans + sorted(extras, key=lambda span: (span.start, span.kind)))
+            spans += sorted(extras, key=lambda span: (span.start, span.kind))
+        out.append(spans)
     return out
 
 
