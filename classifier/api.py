@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from classifier import index_api
 from classifier.batching import MicroBatcher
 from classifier.config import Settings
 from classifier.model import DEFAULT_MODEL_DIR, StanceModel, load_model
@@ -92,6 +93,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # a missing or altered model file stops start-up here, with ModelIntegrityError's message
     model = app.state.preloaded or load_model(settings.model_dir, expected_sha256=settings.model_sha256)
     app.state.model = model
+    # the scored files of the stance index, read once; a missing or unreadable file stops start-up
+    app.state.scored = index_api.ScoredIndex(settings.index_files) if settings.index_files else None
     # The fitted vocabularies are millions of objects that never change; left to the cyclic GC
     # they are re-scanned on every full collection, a pause of tens of ms in the latency tail.
     gc.freeze()
@@ -361,6 +364,7 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
     app.state.preloaded = model
     app.state.telemetry = Telemetry()
     app.include_router(router)
+    app.include_router(index_api.router, dependencies=[Depends(require_api_key)], responses=ERRORS)
     app.include_router(ops)
     app.add_exception_handler(RequestValidationError, _validation_error)
 

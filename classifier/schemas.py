@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -188,3 +189,71 @@ class Ready(BaseModel):
 
 class Problem(BaseModel):
     detail: str | list
+
+
+class IndexRow(BaseModel):
+    period: dt.date = Field(description="First day of the period.")
+    n: int = Field(description="Articles published in the period.")
+    adoption: int
+    neutral: int
+    restriction: int
+    share_adoption: float
+    share_neutral: float
+    share_restriction: float
+    net_index: float = Field(description="share_adoption - share_restriction, in [-1, 1].")
+
+
+class FilterOption(BaseModel):
+    value: str
+    n: int = Field(description="Dated articles with this value in the served files.")
+
+
+class IndexFilters(BaseModel):
+    outlets: list[FilterOption] = Field(description="Most articles first.")
+    jurisdictions: list[FilterOption] | None = Field(
+        description="null when the scored files have no `jurisdiction` column."
+    )
+
+
+class IndexOut(BaseModel):
+    """The stance index of the served files, filtered, per period: what the page charts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "freq": "W",
+                    "outlet": None,
+                    "jurisdiction": None,
+                    "rows": [
+                        {
+                            "period": "2025-07-14",
+                            "n": 1843,
+                            "adoption": 301,
+                            "neutral": 1312,
+                            "restriction": 230,
+                            "share_adoption": 0.1633,
+                            "share_neutral": 0.7119,
+                            "share_restriction": 0.1248,
+                            "net_index": 0.0385,
+                        }
+                    ],
+                    "articles": 1843,
+                    "undated": 0,
+                    "min_n": 20,
+                    "files": ["scored.parquet"],
+                    "filters": {"outlets": [{"value": "cointelegraph", "n": 512}], "jurisdictions": None},
+                }
+            ]
+        }
+    )
+
+    freq: Literal["D", "W", "M"]
+    outlet: str | None
+    jurisdiction: str | None
+    rows: list[IndexRow] = Field(description="Periods with at least one article, oldest first.")
+    articles: int = Field(description="Dated articles counted, after the filters.")
+    undated: int = Field(description="Rows left out for want of a usable date (before the filters).")
+    min_n: int = Field(description="Periods with fewer articles are too thin for a net-index point.")
+    files: list[str] = Field(description="File names of the served scored files.")
+    filters: IndexFilters
