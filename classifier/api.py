@@ -28,6 +28,7 @@ from classifier.batching import MicroBatcher
 from classifier.config import Settings
 from classifier.model import DEFAULT_MODEL_DIR, StanceModel, load_model
 from classifier.schemas import (
+    LABEL_DEFINITIONS,
     MAX_FIELD_CHARS,
     ArticleIn,
     BatchIn,
@@ -41,13 +42,9 @@ from classifier.schemas import (
     StanceOut,
 )
 from classifier.spans import evidence_spans
+from classifier.web import routes as web
 
 MODEL_NAME = "regstance"
-LABEL_DEFINITIONS = {
-    "adoption": "An authority moves to embrace, legitimise, enable or promote digital assets.",
-    "restriction": "An authority moves to limit, prohibit, penalise or discourage digital assets.",
-    "neutral": "No clear regulatory direction, or not about regulation.",
-}
 READY_PROBE = [{"headline": "Regulator approves bitcoin ETF", "body": ""}]
 
 
@@ -366,6 +363,8 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
     app.include_router(router)
     app.include_router(index_api.router, dependencies=[Depends(require_api_key)], responses=ERRORS)
     app.include_router(ops)
+    app.include_router(web.router)  # the page, at /: one more client of the routes above
+    app.mount("/static", web.static, name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     if settings.cors_origins:

@@ -15,6 +15,11 @@ SEED_BODY = (
     "collaboration. The government is setting aside 2,000 megawatts of power for Bitcoin mining and "
     "planning a national Bitcoin reserve."
 )
+LABEL_DEFINITIONS = {
+    "adoption": "An authority moves to embrace, legitimise, enable or promote digital assets.",
+    "restriction": "An authority moves to limit, prohibit, penalise or discourage digital assets.",
+    "neutral": "No clear regulatory direction, or not about regulation.",
+}
 #: Longest string a field may hold; the model reads only the headline and body lead anyway.
 MAX_FIELD_CHARS = 100_000
 
