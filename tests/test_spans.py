@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier import StanceModel
 from classifier.spans import TOP_SENTENCES, evidence_spans, read_end, sentence_ranges, sentence_weights
@@ -161,3 +163,27 @@ def test_empty_and_headline_only(model: StanceModel) -> None:
     [spans] = evidence_spans(model, [{"headline": "Texas creates a state bitcoin reserve"}], ["adoption"])
     assert _of(spans, "sentence")[0].field == "headline"
     assert not any(s.field == "body" for s in spans)
+
+
+_PIECES = [
+    *'ab Cd.!?\n\t<>/&;:é🚀’"',
+    "http://x.io/a ",
+    "You may also like\n",
+    "Mr. ",
+    "<p>",
+    "Disclaimer: x",
+]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=80).map("".join)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(headline=_TEXTS, body=_TEXTS, as_text=st.booleans())
+def test_any_text_gives_spans_inside_it(model: StanceModel, headline: str, body: str, as_text: bool) -> None:
+    article = {"text": f"{headline}\n{body}"} if as_text else {"headline": headline, "body": body}
+    [stance] = model.classify([article])
+    [spans] = evidence_spans(model, [article], [stance.label])
+    for span in spans:
+        source = article[span.field]
+        assert 0 <= span.start < span.end <= len(source)
+        assert source[span.start : span.end].strip(), "a span of nothing but whitespace"
+        assert span.kind != "sentence" or span.weight > 0
