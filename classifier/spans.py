@@ -137,7 +137,9 @@ def _log_odds(proba: np.ndarray, column: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log(rest)
 
 
-def _term_spans(part: _Part, sentences: list[tuple[int, int]], terms: list[str], dropped) -> list[Span]:
+def _term_spans(
+    part: _Part, sentences: list[tuple[int, int]], terms: list[str], dropped: Sequence[tuple[int, int, str]]
+) -> list[Span]:
     """Occurrences of the evidence terms inside the sentences, found with the model's word tokens."""
     wanted = {tuple(t.split()) for t in terms}
     if not wanted:
