@@ -1,13 +1,15 @@
 # Two commands set everything up on a fresh machine:
-#   make serve   install, then serve the shipped model on http://127.0.0.1:8000
-#   make test    install, then run every test (what CI runs)
+#   make serve   install, then serve the page and the API on http://127.0.0.1:8000
+#   make test    install, then run every test (what CI runs; the page tests need chromium)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# scored files the page's stance index charts (make serve INDEX="a.parquet b.parquet")
+INDEX  ?= artifacts/scored-2025-example.parquet
 
-.PHONY: install serve test lint train corpus bench fuzz clean
+.PHONY: install serve test lint train corpus bench fuzz screenshots clean
 
 $(BIN)/regstance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +20,7 @@ $(BIN)/regstance: pyproject.toml
 install: $(BIN)/regstance
 
 serve: install
-	$(BIN)/regstance serve --host $(HOST) --port $(PORT)
+	$(BIN)/regstance serve --host $(HOST) --port $(PORT) $(foreach f,$(INDEX),--index $(f))
 
 test: install
 	$(BIN)/ruff check .
@@ -41,6 +43,10 @@ bench: install
 # A longer schemathesis run against a real server (the suite runs a bounded one).
 fuzz: install
 	$(BIN)/python -m bench.fuzz
+
+# The README's pictures of the page, taken in chromium (apt-get install chromium).
+screenshots: install
+	$(BIN)/python -m bench.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -5,6 +5,7 @@ Run: `regstance serve` (uvicorn with --factory classifier.api:create_app).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import secrets
@@ -14,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,14 +23,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from classifier import index_api
 from classifier.batching import MicroBatcher
 from classifier.config import Settings
 from classifier.model import DEFAULT_MODEL_DIR, StanceModel, load_model
 from classifier.schemas import (
+    LABEL_DEFINITIONS,
     MAX_FIELD_CHARS,
     ArticleIn,
     BatchIn,
     BatchOut,
+    EvidenceSpan,
     Health,
     ModelInfo,
     Problem,
@@ -37,13 +41,10 @@ from classifier.schemas import (
     ScoreSummary,
     StanceOut,
 )
+from classifier.spans import evidence_spans
+from classifier.web import routes as web
 
 MODEL_NAME = "regstance"
-LABEL_DEFINITIONS = {
-    "adoption": "An authority moves to embrace, legitimise, enable or promote digital assets.",
-    "restriction": "An authority moves to limit, prohibit, penalise or discourage digital assets.",
-    "neutral": "No clear regulatory direction, or not about regulation.",
-}
 READY_PROBE = [{"headline": "Regulator approves bitcoin ETF", "body": ""}]
 
 
@@ -89,6 +90,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # a missing or altered model file stops start-up here, with ModelIntegrityError's message
     model = app.state.preloaded or load_model(settings.model_dir, expected_sha256=settings.model_sha256)
     app.state.model = model
+    # the scored files of the stance index, read once; a missing or unreadable file stops start-up
+    app.state.scored = index_api.ScoredIndex(settings.index_files) if settings.index_files else None
     # The fitted vocabularies are millions of objects that never change; left to the cyclic GC
     # they are re-scanned on every full collection, a pause of tens of ms in the latency tail.
     gc.freeze()
@@ -145,12 +148,28 @@ async def get_batcher(request: Request) -> MicroBatcher:
 BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 
 
-async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Request) -> list[StanceOut]:
+SpansQuery = Annotated[
+    bool,
+    Query(
+        description="Also return `evidence_spans`: where in the submitted text the evidence is, and what "
+        "the model did not read (costs one extra scoring call per sentence read; a few ms an article)."
+    ),
+]
+
+
+async def _results(
+    batcher: MicroBatcher, articles: list[ArticleIn], request: Request, *, spans: bool = False
+) -> list[StanceOut]:
     """Score the articles in one vectorised call, together with other requests waiting."""
-    stances = await batcher.classify([a.model_dump() for a in articles])
+    dumped = [a.model_dump() for a in articles]
+    stances = await batcher.classify(dumped)
+    located: list[list] = [[] for _ in stances]
+    if spans:  # off the event loop, like the scoring
+        model = request.app.state.model
+        located = await asyncio.to_thread(evidence_spans, model, dumped, [s.label for s in stances])
     counter = request.app.state.telemetry.predictions
     out = []
-    for article, stance in zip(articles, stances, strict=True):
+    for article, stance, where in zip(articles, stances, located, strict=True):
         counter.labels(stance.label).inc()
         out.append(
             StanceOut(
@@ -162,6 +181,7 @@ async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Re
                 evidence=stance.evidence,
                 model_name=MODEL_NAME,
                 model_version=stance.model_version,
+                evidence_spans=[EvidenceSpan(**vars(span)) for span in where] if spans else None,
             )
         )
     return out
@@ -170,8 +190,10 @@ async def _results(batcher: MicroBatcher, articles: list[ArticleIn], request: Re
 # The stance models are built, so validated, by _results: they go out as JSON directly rather
 # than through FastAPI's second validation of the return value (a sixth of a request's CPU).
 @router.post("/classify", summary="Stance of one article", response_model=StanceOut)
-async def classify(article: ArticleIn, batcher: BatcherDep, request: Request) -> Response:
-    [result] = await _results(batcher, [article], request)
+async def classify(
+    article: ArticleIn, batcher: BatcherDep, request: Request, spans: SpansQuery = False
+) -> Response:
+    [result] = await _results(batcher, [article], request, spans=spans)
     return Response(result.model_dump_json(), media_type="application/json")
 
 
@@ -179,14 +201,14 @@ async def classify(article: ArticleIn, batcher: BatcherDep, request: Request) ->
     "/classify/batch", summary="Stance of up to max_batch articles, in input order", response_model=BatchOut
 )
 async def classify_batch(
-    batch: BatchIn, batcher: BatcherDep, settings: SettingsDep, request: Request
+    batch: BatchIn, batcher: BatcherDep, settings: SettingsDep, request: Request, spans: SpansQuery = False
 ) -> Response:
     if len(batch.articles) > settings.max_batch:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{len(batch.articles)} articles in one batch; at most {settings.max_batch}: split the batch",
         )
-    results = await _results(batcher, batch.articles, request)
+    results = await _results(batcher, batch.articles, request, spans=spans)
     return Response(
         BatchOut(results=results, count=len(results)).model_dump_json(), media_type="application/json"
     )
@@ -339,7 +361,10 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
     app.state.preloaded = model
     app.state.telemetry = Telemetry()
     app.include_router(router)
+    app.include_router(index_api.router, dependencies=[Depends(require_api_key)], responses=ERRORS)
     app.include_router(ops)
+    app.include_router(web.router)  # the page, at /: one more client of the routes above
+    app.mount("/static", web.static, name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     if settings.cors_origins:

@@ -35,10 +35,22 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs ~10% throughput; /metrics counts them anyway).")
     ] = False,
+    index: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--index",
+            exists=True,
+            dir_okay=False,
+            help="A scored file (`regstance score` output) whose stance index the page charts; repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the prediction API (FastAPI on uvicorn); OpenAPI docs at /docs."""
+    """Serve the web page at / and the prediction API (FastAPI on uvicorn); OpenAPI docs at /docs."""
+    import json
+
     import uvicorn
 
+    from classifier.index import read_scored
     from classifier.model import ModelIntegrityError, load_model
 
     if model is not None:
@@ -48,6 +60,13 @@ def serve(
     except (OSError, ModelIntegrityError) as exc:
         err.print(f"[red]cannot load the model:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
+    if index:
+        try:
+            read_scored(index)
+        except (ValueError, KeyError, OSError) as exc:
+            err.print(f"[red]cannot read the scored files:[/red] {exc}")
+            raise typer.Exit(EXIT_USAGE) from exc
+        os.environ["REGSTANCE_INDEX_FILES"] = json.dumps([str(p.resolve()) for p in index])
     uvicorn.run(
         "classifier.api:create_app",
         factory=True,

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default=4_000_000, ge=1_000, description="Larger request bodies are refused with 413."
     )
     evidence_terms: int = Field(default=5, ge=0, le=50, description="Evidence terms returned per article.")
+    index_files: list[Path] = Field(
+        default_factory=list,
+        description="Scored files (`regstance score` output) whose stance index /v1/index serves and the page "
+        "charts; JSON list in REGSTANCE_INDEX_FILES, set by `regstance serve --index`.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; none by default, never a wildcard."
     )

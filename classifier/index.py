@@ -14,16 +14,28 @@ from classifier.model import LABELS
 
 FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
 FREQ_NAMES = {"D": "day", "W": "week (starting Monday)", "M": "month"}
+#: Read when a scored file has them (bulk output gains `jurisdiction` with the jurisdiction step).
+OPTIONAL_COLUMNS = ("jurisdiction",)
+#: A period with fewer articles has no net-index point: a share of a handful of articles is noise.
+MIN_PERIOD_ARTICLES = 20
 
 
 def read_scored(paths: list[Path]) -> pd.DataFrame:
-    """The label, date and outlet of every scored row (Parquet or JSONL from `regstance score`)."""
+    """The label, date and outlet of every scored row (Parquet or JSONL from `regstance score`).
+
+    Also the OPTIONAL_COLUMNS that any of the files has (missing where a file lacks them).
+    """
+    import pyarrow.parquet as pq
+
+    needed = ["published", "outlet", "label"]
     frames = []
     for path in paths:
         if path.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(path, columns=["published", "outlet", "label"])
+            names = pq.read_schema(path).names
+            frame = pd.read_parquet(path, columns=needed + [c for c in OPTIONAL_COLUMNS if c in names])
         elif path.suffix.lower() == ".jsonl":
-            frame = pd.read_json(path, lines=True, dtype=False)[["published", "outlet", "label"]]
+            frame = pd.read_json(path, lines=True, dtype=False)
+            frame = frame[needed + [c for c in OPTIONAL_COLUMNS if c in frame.columns]]
         else:
             raise ValueError(f"{path}: expected a .parquet or .jsonl file written by `regstance score`")
         frames.append(frame)
@@ -73,7 +85,13 @@ def stance_index(
 
 
 def plot_index(
-    index: pd.DataFrame, path: Path, *, freq: str = "W", by: str | None = None, top: int = 6, min_n: int = 20
+    index: pd.DataFrame,
+    path: Path,
+    *,
+    freq: str = "W",
+    by: str | None = None,
+    top: int = 6,
+    min_n: int = MIN_PERIOD_ARTICLES,
 ) -> None:
     """Net index over time (top) and article counts by label (bottom), one PNG.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -14,6 +15,11 @@ SEED_BODY = (
     "collaboration. The government is setting aside 2,000 megawatts of power for Bitcoin mining and "
     "planning a national Bitcoin reserve."
 )
+LABEL_DEFINITIONS = {
+    "adoption": "An authority moves to embrace, legitimise, enable or promote digital assets.",
+    "restriction": "An authority moves to limit, prohibit, penalise or discourage digital assets.",
+    "neutral": "No clear regulatory direction, or not about regulation.",
+}
 #: Longest string a field may hold; the model reads only the headline and body lead anyway.
 MAX_FIELD_CHARS = 100_000
 
@@ -64,6 +70,48 @@ class Probabilities(BaseModel):
     restriction: float
 
 
+SpanReason = Literal["markup", "teaser", "boilerplate", "url", "past_lead"]
+
+
+class EvidenceSpan(BaseModel):
+    """A character range of the submitted article: evidence for the label, or text the model did not read."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "sentence", "field": "body", "start": 114, "end": 230, "weight": 0.2451},
+                {"kind": "term", "field": "body", "start": 214, "end": 229, "text": "bitcoin reserve"},
+                {"kind": "dropped", "field": "body", "start": 2764, "end": 4100, "reason": "teaser"},
+            ]
+        }
+    )
+
+    kind: Literal["sentence", "term", "dropped"] = Field(
+        description="sentence: one that pushed the label most; term: an evidence term inside such a "
+        "sentence; dropped: text the model did not read."
+    )
+    field: Literal["headline", "body", "text"] = Field(
+        description="The submitted field that `start` and `end` index: `text` when the article came as one text."
+    )
+    start: int = Field(
+        ge=0,
+        description="First character, counted in Unicode code points as Python indexes strings "
+        "(in JavaScript, index `Array.from(text)`, not the UTF-16 string).",
+    )
+    end: int = Field(ge=0, description="One past the last character.")
+    weight: float | None = Field(
+        default=None,
+        description="sentence: how far the label's log-odds fall when the model reads the article "
+        "without this sentence (positive: it pushed toward the label).",
+    )
+    text: str | None = Field(default=None, description="term: the term as the model counts it, lower case.")
+    reason: SpanReason | None = Field(
+        default=None,
+        description="dropped: markup (HTML), teaser (a teaser heading and all after it), boilerplate, url, "
+        "or past_lead (the model reads only the first 1,500 characters of the cleaned body).",
+    )
+
+
 class StanceOut(BaseModel):
     model_config = ConfigDict(
         protected_namespaces=(),
@@ -78,6 +126,17 @@ class StanceOut(BaseModel):
                     "evidence": ["reserve (body)", "bitcoin reserve (body)"],
                     "model_name": "regstance",
                     "model_version": "regstance-2026-11-27-0123456789",
+                    "evidence_spans": [
+                        {"kind": "sentence", "field": "headline", "start": 0, "end": 86, "weight": 7.5438},
+                        {"kind": "sentence", "field": "body", "start": 114, "end": 230, "weight": 0.2451},
+                        {
+                            "kind": "term",
+                            "field": "body",
+                            "start": 214,
+                            "end": 229,
+                            "text": "bitcoin reserve",
+                        },
+                    ],
                 }
             ]
         },
@@ -93,6 +152,11 @@ class StanceOut(BaseModel):
     )
     model_name: str
     model_version: str
+    evidence_spans: list[EvidenceSpan] | None = Field(
+        default=None,
+        description="Only when asked for with `?spans=true`: the sentences that pushed the label most "
+        "(strongest first), the evidence terms inside them and the text the model did not read.",
+    )
 
 
 class BatchOut(BaseModel):
@@ -130,3 +194,71 @@ class Ready(BaseModel):
 
 class Problem(BaseModel):
     detail: str | list
+
+
+class IndexRow(BaseModel):
+    period: dt.date = Field(description="First day of the period.")
+    n: int = Field(description="Articles published in the period.")
+    adoption: int
+    neutral: int
+    restriction: int
+    share_adoption: float
+    share_neutral: float
+    share_restriction: float
+    net_index: float = Field(description="share_adoption - share_restriction, in [-1, 1].")
+
+
+class FilterOption(BaseModel):
+    value: str
+    n: int = Field(description="Dated articles with this value in the served files.")
+
+
+class IndexFilters(BaseModel):
+    outlets: list[FilterOption] = Field(description="Most articles first.")
+    jurisdictions: list[FilterOption] | None = Field(
+        description="null when the scored files have no `jurisdiction` column."
+    )
+
+
+class IndexOut(BaseModel):
+    """The stance index of the served files, filtered, per period: what the page charts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "freq": "W",
+                    "outlet": None,
+                    "jurisdiction": None,
+                    "rows": [
+                        {
+                            "period": "2025-07-14",
+                            "n": 1843,
+                            "adoption": 301,
+                            "neutral": 1312,
+                            "restriction": 230,
+                            "share_adoption": 0.1633,
+                            "share_neutral": 0.7119,
+                            "share_restriction": 0.1248,
+                            "net_index": 0.0385,
+                        }
+                    ],
+                    "articles": 1843,
+                    "undated": 0,
+                    "min_n": 20,
+                    "files": ["scored.parquet"],
+                    "filters": {"outlets": [{"value": "cointelegraph", "n": 512}], "jurisdictions": None},
+                }
+            ]
+        }
+    )
+
+    freq: Literal["D", "W", "M"]
+    outlet: str | None
+    jurisdiction: str | None
+    rows: list[IndexRow] = Field(description="Periods with at least one article, oldest first.")
+    articles: int = Field(description="Dated articles counted, after the filters.")
+    undated: int = Field(description="Rows left out for want of a usable date (before the filters).")
+    min_n: int = Field(description="Periods with fewer articles are too thin for a net-index point.")
+    files: list[str] = Field(description="File names of the served scored files.")
+    filters: IndexFilters

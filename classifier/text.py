@@ -150,3 +150,54 @@ def split_text(text: str) -> tuple[str, str]:
 def clean_articles(headlines: Iterable[str], bodies: Iterable[str]) -> tuple[list[str], list[str]]:
     """Clean parallel columns of headlines and bodies."""
     return [clean_headline(h) for h in headlines], [clean_body(b) for b in bodies]
+
+
+_REST = re.compile(r"(?s).+")
+
+
+def dropped_ranges(text: str, *, boilerplate: bool = True) -> list[tuple[int, int, str]]:
+    """Where in `text`, as submitted, the cleaner drops characters: (start, end, reason).
+
+    For the evidence shown beside a label: what the model never read. Reasons:
+    "markup" (HTML tags, scripts), "teaser" (a teaser heading and all after it),
+    "boilerplate" (disclaimers, "appeared first on", share lines) and "url";
+    `boilerplate=False` finds only markup and urls, as `clean_headline` drops.
+    The patterns are `clean_body`'s, run on a copy in which each range found is
+    blanked with as many spaces, so offsets stay those of `text`. Exact for plain
+    text; in HTML, entities are left undecoded. Ranges are trimmed of whitespace,
+    merged where they overlap, and in order.
+    """
+    found: list[tuple[int, int, str]] = []
+
+    def blanker(reason: str):
+        def blank(match: re.Match) -> str:
+            part = match.group()
+            start = match.start() + len(part) - len(part.lstrip())
+            end = match.end() - len(part) + len(part.rstrip())
+            if end > start:
+                found.append((start, end, reason))
+            return " " * len(part)
+
+        return blank
+
+    masked = text
+    if "<" in masked and ">" in masked:
+        masked = _TAG.sub(blanker("markup"), masked)
+    if boilerplate:
+        teaser = _TEASER.search(masked)
+        if teaser:  # the heading and everything after it
+            masked = masked[: teaser.start()] + blanker("teaser")(_REST.match(masked, teaser.start()))
+        lowered = masked.lower()
+        for hint, pattern in _BOILERPLATE:
+            if hint in lowered:
+                masked = pattern.sub(blanker("boilerplate"), masked)
+    if "http" in masked or "www." in masked:
+        masked = _URL.sub(blanker("url"), masked)
+    merged: list[tuple[int, int, str]] = []
+    for start, end, reason in sorted(found):
+        if merged and start <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            merged.append((start, end, reason))
+    return merged

@@ -56,6 +56,31 @@ def test_batch_keeps_order_and_ids(client: TestClient) -> None:
     assert [x["label"] for x in body["results"]] == ["adoption", "neutral", "restriction"]
 
 
+def test_spans_only_when_asked(client: TestClient, seed_text: str) -> None:
+    assert client.post("/v1/classify", json=ARTICLE).json()["evidence_spans"] is None
+    out = client.post("/v1/classify?spans=true", json={"id": "seed", "text": seed_text}).json()
+    assert out["label"] == "adoption"
+    spans = out["evidence_spans"]
+    assert {s["kind"] for s in spans} == {"sentence", "term", "dropped"}
+    for span in spans:  # offsets index the text as sent, here in UTF-8 with curly quotes
+        assert span["field"] == "text" and 0 <= span["start"] < span["end"] <= len(seed_text)
+    [teaser] = [s for s in spans if s.get("reason") == "teaser"]
+    assert seed_text[teaser["start"] :].startswith("You may also like")
+    top = spans[0]
+    assert top["kind"] == "sentence" and seed_text[top["start"] : top["end"]] == seed_text.split("\n")[0]
+
+
+def test_batch_spans_per_article(client: TestClient) -> None:
+    articles = [{"id": "r", **{k: v for k, v in ARTICLE.items() if k != "id"}}, {"id": "t", "headline": "Hi"}]
+    r = client.post("/v1/classify/batch?spans=true", json={"articles": articles})
+    assert r.status_code == 200
+    first, second = r.json()["results"]
+    [headline] = [s for s in first["evidence_spans"] if s["kind"] == "sentence" and s["field"] == "headline"]
+    assert ARTICLE["headline"][headline["start"] : headline["end"]] == ARTICLE["headline"]
+    assert all(s["field"] == "headline" for s in second["evidence_spans"])
+    assert client.post("/v1/classify?spans=maybe", json=ARTICLE).status_code == 422
+
+
 def test_model_info(client: TestClient) -> None:
     info = client.get("/v1/model").json()
     assert info["classes"] == ["adoption", "neutral", "restriction"]
@@ -135,8 +160,14 @@ def test_openapi_schema_is_the_contract(client: TestClient) -> None:
     assert {"/v1/classify", "/v1/classify/batch", "/v1/model", "/healthz", "/readyz", "/metrics"} <= set(
         paths
     )
-    label = schema["components"]["schemas"]["StanceOut"]["properties"]["label"]
+    components = schema["components"]["schemas"]
+    label = components["StanceOut"]["properties"]["label"]
     assert label["enum"] == ["adoption", "neutral", "restriction"]
+    span = components["EvidenceSpan"]
+    assert span["properties"]["kind"]["enum"] == ["sentence", "term", "dropped"]
+    assert "code points" in span["properties"]["start"]["description"] and span["examples"]
+    params = {p["name"]: p for p in paths["/v1/classify"]["post"]["parameters"]}
+    assert params["spans"]["in"] == "query" and params["spans"]["schema"]["default"] is False
     assert "413" in paths["/v1/classify"]["post"]["responses"]
 
 

@@ -1,0 +1,1 @@
+"""The web page served by `regstance serve` at /: routes.py, templates/, static/."""
