@@ -98,7 +98,10 @@ def test_inputs_and_options_are_checked(tmp_path: Path) -> None:
     assert code == 2 and "no such file" in output
     (tmp_path / "notes.txt").write_text("hello")
     code, output = score(str(tmp_path / "notes.txt"), "-o", str(tmp_path / "o.parquet"))
-    assert code == 2 and "unknown format" in output
+    assert code == 1, output  # a file fault (one reject naming it), no longer a usage error
+    [reject] = rejects_of(tmp_path / "o.parquet")
+    assert (Path(reject["file"]).name, reject["kind"]) == ("notes.txt", "fault")
+    assert reject["reason"].startswith("unknown format")
     code, output = score(str(FIXTURES / "articles.parquet"), "-o", str(tmp_path / "o.csv"))
     assert code == 2 and ".parquet or .jsonl" in output
     assert [p.name for p in expand_inputs([str(FIXTURES)])][:2] == ["articles.csv", "articles.jsonl"]
