@@ -11,8 +11,11 @@ import gzip
 import io
 import json
 import os
+import signal
 import stat
+import subprocess
 import sys
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,3 +335,82 @@ def test_a_file_without_read_permission_is_one_reject(tmp_path: Path) -> None:
         assert "Permission denied" in reject["reason"] and len(pd.read_parquet(out)) == 8
     finally:
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+# ---------------------------------------------------------------- whole runs
+
+
+def test_every_fault_among_good_files(tmp_path: Path) -> None:
+    expected = build_archive_set(tmp_path / "in")
+    out = tmp_path / "out.parquet"
+    code, output = score(*inputs(tmp_path / "in"), "-o", str(out), "--chunk-size", "16")
+    assert code == 1, output
+    assert "Aborted" not in output and "Traceback" not in output
+    check_run(out, expected)
+    faults = sum(1 for e in expected.values() if any(kind == "fault" for kind, _, _ in e.rejects))
+    assert f"rejected 0 records, {faults} files with faults, 0 duplicate ids, 2 warnings" in output
+    assert "b-cut.jsonl.gz line" in output  # the terminal names the file and the place
+
+    # --resume after a finished run with faults: the same rows and the same rejects
+    first = out.read_bytes(), rejects_of(out)
+    code, _ = score(*inputs(tmp_path / "in"), "-o", str(out), "--chunk-size", "16", "--resume")
+    assert code == 1 and (out.read_bytes(), rejects_of(out)) == first
+
+
+def test_jobs_give_the_same_output_and_rejects_on_faults(tmp_path: Path) -> None:
+    build_archive_set(tmp_path / "in")
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    assert score(*inputs(tmp_path / "in"), "-o", str(one), "--chunk-size", "16")[0] == 1
+    assert score(*inputs(tmp_path / "in"), "-o", str(two), "--chunk-size", "16", "--jobs", "3")[0] == 1
+    assert one.read_bytes() == two.read_bytes()
+    assert rejects_of(one) == rejects_of(two)
+
+
+@pytest.mark.slow
+def test_dask_engine_reports_the_same_faults(tmp_path: Path) -> None:
+    build_archive_set(tmp_path / "in")
+    local, dask = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    assert score(*inputs(tmp_path / "in"), "-o", str(local), "--chunk-size", "16")[0] == 1
+    code, output = score(
+        *inputs(tmp_path / "in"), "-o", str(dask), "--chunk-size", "16", "--engine", "dask", "--jobs", "2"
+    )
+    assert code == 1, output
+    assert local.read_bytes() == dask.read_bytes()
+    assert rejects_of(local) == rejects_of(dask)
+
+
+@pytest.mark.slow
+def test_resume_after_kill_with_a_faulty_input(tmp_path: Path) -> None:
+    """kill -9 once the truncated file's fault is on disk, resume: byte for byte the uninterrupted run."""
+    expected = build_archive_set(tmp_path / "in")
+    big = articles(2_400, "big")
+    whole = gzip.compress(jsonl(big), mtime=0)
+    (tmp_path / "in" / "0-big-cut.jsonl.gz").write_bytes(whole[: len(whole) * 3 // 4])
+    kept = complete_lines(whole[: len(whole) * 3 // 4])
+    expected["0-big-cut.jsonl.gz"] = Expected(
+        [json.loads(line)["id"] for line in kept],
+        [("fault", f"line {len(kept) + 1}", "gzip stream ends early")],
+    )
+    (tmp_path / "in" / "1-big-good.jsonl").write_bytes(jsonl(articles(2_400, "big-good")))
+    expected["1-big-good.jsonl"] = Expected([f"big-good-{i}" for i in range(2_400)])
+    args = [*inputs(tmp_path / "in"), "--chunk-size", "50"]
+    whole_out, killed = tmp_path / "whole.parquet", tmp_path / "killed.parquet"
+    assert score(*args, "-o", str(whole_out))[0] == 1
+    check_run(whole_out, expected)
+
+    fault_chunk = len(kept) // 50  # the chunk of file 0 that holds the fault
+    parts = killed.with_name(killed.name + ".parts")
+    proc = subprocess.Popen([REGSTANCE, "score", *args, "-o", str(killed)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(parts.glob("f00001-*.parquet"))) < 5:  # past the fault, into the good file
+        assert proc.poll() is None and time.monotonic() < deadline, "scoring ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not killed.exists()
+    assert (parts / f"f00000-c{fault_chunk:07d}.rejects.jsonl").read_text().count('"kind": "fault"') == 1
+
+    code, output = score(*args, "-o", str(killed), "--resume")
+    assert code == 1, output
+    assert killed.read_bytes() == whole_out.read_bytes()
+    assert rejects_of(killed) == rejects_of(whole_out)
