@@ -152,7 +152,8 @@ def _plain_text_format(head: bytes, named: str | None) -> str | None:
 
 
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
+    """UTF-8 without control characters other than tab and line breaks."""
+    if any(byte < 0x20 and byte not in b"\t\n\r" for byte in head):
         return False
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)

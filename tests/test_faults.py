@@ -269,6 +269,7 @@ def test_formats_are_sniffed_from_their_bytes(
         ("a.jsonl.gz", b"", "empty"),
         ("a.parquet", b"", "empty"),
         ("a.jsonl.gz", b"<html>gateway timeout</html>", "not gzip despite its name"),
+        ("a.csv.gz", b"\x1f", "not gzip despite its name"),  # a download cut after one byte
         ("a.jsonl.gz", b"BZh91AY&SY" + bytes(10), "bzip2-compressed"),
         ("a.jsonl", b"\xfd7zXZ\x00" + bytes(10), "xz-compressed"),
         ("a.parquet", b"id,headline\n", "not Parquet despite its name"),
