@@ -11,8 +11,8 @@ import gzip
 import io
 import json
 import os
+import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -325,17 +325,19 @@ def test_a_file_without_read_permission_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "locked.jsonl"
     path.write_bytes(jsonl(articles(3, "locked")))
     path.chmod(0)
-    try:
-        if os.access(path, os.R_OK):
-            pytest.skip("running as root: a mode-000 file is still readable, so this fault cannot be made")
-        out = tmp_path / "out.parquet"
-        code, output = score(str(path), str(FIXTURES / "articles.parquet"), "-o", str(out))
-        assert code == 1, output
-        [reject] = rejects_of(out)
-        assert (reject["kind"], reject["position"]) == ("fault", "whole file")
-        assert "Permission denied" in reject["reason"] and len(pd.read_parquet(out)) == 8
-    finally:
-        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    drop = []
+    if os.access(path, os.R_OK):  # root reads anything; without CAP_DAC_OVERRIDE it obeys the mode
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root, and no setpriv to drop CAP_DAC_OVERRIDE: a mode-000 file is still readable")
+        drop = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    out = tmp_path / "out.parquet"
+    cmd = [*drop, REGSTANCE, "score", str(path), str(FIXTURES / "articles.parquet"), "-o", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    [reject] = rejects_of(out)
+    assert (reject["kind"], reject["position"]) == ("fault", "whole file")
+    assert "Permission denied" in reject["reason"] and len(pd.read_parquet(out)) == 8
 
 
 # ---------------------------------------------------------------- whole runs
