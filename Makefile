@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.generalisation
 	$(BIN)/python -m bench.bulk
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.faults
 
 # A longer schemathesis run against a real server (the suite runs a bounded one).
 fuzz: install

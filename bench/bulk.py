@@ -38,7 +38,7 @@ OUT = REPO / "bench" / "out" / "bulk.json"
 FIELDS = ["id", "published", "outlet", "url", "headline", "body"]
 TARGET_RATE = 3_000  # full articles/s end to end on 2 cores (the target)
 FLAT_TOLERANCE = 1.2  # peak RSS at 4x the articles within this factor counts as flat
-SUMMARY = re.compile(r"scored ([\d,]+) articles, rejected ([\d,]+) in ([\d.]+) s \(([\d,]+) records/s")
+SUMMARY = re.compile(r"scored ([\d,]+) articles, rejected ([\d,]+) .*? in ([\d.]+) s \(([\d,]+) records/s")
 
 
 @dataclass

@@ -6,6 +6,7 @@ Run: `regstance serve` (uvicorn with --factory classifier.api:create_app).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import secrets
@@ -259,10 +260,21 @@ async def metrics(request: Request) -> PlainTextResponse:
 
 
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, counting as they stream in.
+    """Refuse request bodies over `limit` bytes with 413, however the body arrives.
 
-    Pure ASGI, so a lying or absent Content-Length cannot slip a huge body past it.
+    Pure ASGI. The body is read here, counted as it streams in (so a chunked body, or a lying
+    or absent Content-Length, cannot slip past), and handed to the app whole: an error raised
+    into the app half-way through its body read would come out as FastAPI's 400.
+
+    A refused body is read and thrown away, up to DRAIN_BYTES or DRAIN_SECONDS, before the
+    413 is completed (nginx's lingering close does the same): a server that closes on unread
+    bytes resets the connection, and a client that writes its whole body before reading
+    (Python's urllib, which also asks for `Connection: close`) then sees the reset, not the
+    413. The 413's headers and detail go out first, for clients that read while they send.
     """
+
+    DRAIN_BYTES = 64 * 2**20
+    DRAIN_SECONDS = 10.0
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -270,39 +282,65 @@ class BodyLimit:
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(send)
+            # a client waiting for 100 Continue sends no body after a final answer: nothing to drain
+            waits = headers.get(b"expect", b"").lower() == b"100-continue"
+            drain = not waits and int(declared) <= self.limit + self.DRAIN_BYTES
+            return await self._refuse(receive, send, drain=drain)
+        pieces: list[bytes] = []
         seen = 0
-
-        async def limited() -> dict:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
+            if message["type"] != "http.request":
+                return  # the client went away mid-body: nobody to answer
+            body = message.get("body", b"")
+            seen += len(body)
+            more = message.get("more_body", False)
+            if seen > self.limit:
+                return await self._refuse(receive, send, drain=more)
+            if not more:
+                break
+            pieces.append(body)
+        if pieces:  # most bodies come in one message, passed on as it is
+            message = {"type": "http.request", "body": b"".join([*pieces, body]), "more_body": False}
+        delivered = False
+
+        async def replay() -> dict:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # http.disconnect, for an app that waits for it
+            delivered = True
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Callable) -> None:
-        body = json.dumps({"detail": f"request body over {self.limit} bytes: send fewer or shorter articles"})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body.encode()})
+    async def _refuse(self, receive: Callable[[], Awaitable[dict]], send: Callable, *, drain: bool) -> None:
+        body = json.dumps(
+            {"detail": f"request body over {self.limit} bytes: send fewer or shorter articles"}
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        if drain:
+            await self._drain(receive)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-
-class _TooLarge(Exception):
-    pass
+    async def _drain(self, receive: Callable[[], Awaitable[dict]]) -> None:
+        """Read and drop the rest of the body, within the bounds; a longer one is cut off."""
+        dropped = 0
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.DRAIN_SECONDS):
+                while dropped <= self.DRAIN_BYTES:
+                    message = await receive()
+                    if message["type"] != "http.request" or not message.get("more_body", False):
+                        return
+                    dropped += len(message.get("body", b""))
 
 
 class Observe:

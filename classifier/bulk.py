@@ -9,7 +9,13 @@ order into a temporary file that is renamed onto the output. So:
 - memory is bounded by the chunk size, whatever the archive's size;
 - `--resume` after a crash skips chunks whose part is already written, and
   the joined output is byte-for-byte that of an uninterrupted run;
-- the output appears whole or not at all.
+- the output appears whole or not at all;
+- a damaged input is a fault in the rejects file, never a crash: the reader
+  (classifier/archive.py) keeps what it read before the fault, and the fault is
+  stored with its chunk, so a resumed run reports it again, in the same place;
+- duplicate ids are found when the parts are joined, from each part's id column
+  (a 64-bit hash per article in memory, 16 bytes an article at the peak), and
+  reported with both positions.
 """
 
 from __future__ import annotations
@@ -21,22 +27,37 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from classifier.archive import FieldMap, read_chunks
+from classifier.archive import FieldMap, Reject, read_chunks
 from classifier.model import StanceModel, load_model
 from classifier.scoring import SCORE_COLUMNS, score_frame
 
 OUTPUT_COLUMNS = ["id", "published", "outlet", "url", *SCORE_COLUMNS]
 PLAN_FILE = "plan.json"
+#: Parts also hold each row's line/row/offset in its input (for duplicate reports); a parts folder
+#: written by an older layout is not resumed.
+PARTS_FORMAT = 2
+POSITION = "_position"
+#: What to do with a record whose id was already written in this run.
+ON_DUPLICATE = ("keep", "first", "error")
+#: How many file faults and warnings the summary keeps for the terminal (all are in the file).
+NOTICES_SHOWN = 20
 
 
 class ResumeError(RuntimeError):
     """--resume was asked for, but the unfinished run differs from this one."""
+
+
+class DuplicateIdError(RuntimeError):
+    """--on-duplicate error, and some id occurs twice: nothing is written, the parts are kept."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +73,16 @@ class Partition:
 @dataclass
 class Summary:
     scored: int = 0
-    rejected: int = 0
+    rejected: int = 0  # records that could not be scored
+    faults: int = 0  # files that could not be read to their end, or at all
+    warnings: int = 0  # findings that lost nothing (a name that lies about the format)
+    duplicates: int = 0  # records whose id came earlier in the run
     output: str = ""
     rejects_file: str | None = None
     seconds: float = 0.0
     engine: str = "local"
+    notices: list[Reject] = field(default_factory=list)  # the first file faults and warnings
+    notices_left_out: int = 0  # file faults and warnings beyond NOTICES_SHOWN
 
     @property
     def rate(self) -> float:
@@ -99,12 +125,17 @@ class ScoreJob:
             "evidence": self.evidence,
             "model_version": model_version,
             "output": str(self.output),
+            "parts_format": PARTS_FORMAT,
         }
         return json.loads(json.dumps(plan))
 
 
 def part_name(file_index: int, chunk_index: int) -> str:
     return f"f{file_index:05d}-c{chunk_index:07d}"
+
+
+def _part_file_index(name: str) -> int:
+    return int(name[1 : name.index("-")])
 
 
 def _output_schema(evidence: int) -> pa.Schema:
@@ -116,13 +147,17 @@ def _output_schema(evidence: int) -> pa.Schema:
     return pa.schema(schema)
 
 
+def _part_schema(evidence: int) -> pa.Schema:
+    return _output_schema(evidence).append(pa.field(POSITION, pa.string()))
+
+
 def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | None = None) -> tuple[int, int]:
     """Read, score and write this partition's chunks not already written. Returns (scored, rejected)."""
     model = model if model is not None else _worker_model(job.model_dir)
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()
-    schema = _output_schema(job.evidence)
+    schema = _part_schema(job.evidence)
     parts = job.parts_dir
     scored = rejected = 0
 
@@ -136,6 +171,7 @@ def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | No
         Path(partition.path), fields=job.fields, chunk_size=job.chunk_size, wanted=wanted
     ):
         result = score_frame(model, chunk.frame, evidence=job.evidence)
+        result[POSITION] = pd.Series(chunk.positions, index=result.index, dtype=object)
         table = pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
         name = part_name(partition.file_index, chunk.index)
         _write_atomic(parts / f"{name}.rejects.jsonl", "".join(r.to_json() + "\n" for r in chunk.rejects))
@@ -192,39 +228,138 @@ def progress_count(parts_dir: Path) -> int:
     return sum(1 for _ in parts_dir.glob("*.parquet"))
 
 
-def combine(job: ScoreJob) -> tuple[int, int]:
-    """Join the parts in input order into the output and rejects files, atomically."""
+def combine(job: ScoreJob, on_duplicate: str = "keep") -> Summary:
+    """Join the parts in input order into the output and rejects files, atomically.
+
+    The rejects file holds every part's rejects in part order, then one line per duplicate id.
+    It is renamed into place before the output, so a new output never sits beside old rejects.
+    """
     schema = _output_schema(job.evidence)
     names = sorted(p.name[: -len(".parquet")] for p in job.parts_dir.glob("*.parquet"))
-    tmp = job.output.with_name(job.output.name + ".tmp")
-    rows = rejected = 0
-    if job.output.suffix.lower() == ".parquet":
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for name in names:
-                table = pq.read_table(job.parts_dir / f"{name}.parquet", schema=schema)
-                if table.num_rows:
-                    writer.write_table(table)
-                rows += table.num_rows
-    else:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for name in names:
-                for record in pq.read_table(job.parts_dir / f"{name}.parquet", schema=schema).to_pylist():
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    rows += 1
+    duplicates, drop = _find_duplicates(job, names, on_duplicate)
+    summary = Summary(duplicates=len(duplicates), output=str(job.output))
     rejects_tmp = job.rejects_file.with_name(job.rejects_file.name + ".tmp")
+    fault_files: set[str] = set()
     with open(rejects_tmp, "w", encoding="utf-8") as out:
         for name in names:
             text = (job.parts_dir / f"{name}.rejects.jsonl").read_text(encoding="utf-8")
-            rejected += text.count("\n")
+            for line in text.splitlines():
+                reject = Reject(**json.loads(line))
+                if reject.kind == "record":
+                    summary.rejected += 1
+                    continue
+                if reject.kind == "fault":
+                    fault_files.add(reject.file)
+                else:
+                    summary.warnings += 1
+                if len(summary.notices) < NOTICES_SHOWN:
+                    summary.notices.append(reject)
+                else:
+                    summary.notices_left_out += 1
             out.write(text)
-    os.replace(tmp, job.output)
-    if rejected:
+        for reject in duplicates:
+            out.write(reject.to_json() + "\n")
+    summary.faults = len(fault_files)
+    if summary.rejected or summary.faults or summary.warnings or summary.duplicates:
         os.replace(rejects_tmp, job.rejects_file)
+        summary.rejects_file = str(job.rejects_file)
     else:
         rejects_tmp.unlink()
         job.rejects_file.unlink(missing_ok=True)
+    if duplicates and on_duplicate == "error":
+        first = duplicates[0]
+        raise DuplicateIdError(
+            f"{len(duplicates):,} records repeat an id seen earlier in this run, the first {first.raw!r} "
+            f"at {first.file} {first.position} ({first.reason.split('; ')[0]}); nothing written to "
+            f"{job.output} (--on-duplicate error). Every one is listed in {job.rejects_file}. The scored "
+            "chunks are kept: add --resume --on-duplicate keep (or first) to finish without scoring again"
+        )
+    summary.scored = _write_output(job, schema, names, drop)
     shutil.rmtree(job.parts_dir)
-    return rows, rejected
+    return summary
+
+
+def _read_part(job: ScoreJob, name: str, columns: list[str]) -> pa.Table:
+    return pq.read_table(job.parts_dir / f"{name}.parquet", columns=columns)
+
+
+def _find_duplicates(
+    job: ScoreJob, names: list[str], on_duplicate: str
+) -> tuple[list[Reject], dict[str, np.ndarray]]:
+    """Every record whose id came earlier in the run (one reject each), and the rows to drop per part.
+
+    First pass: a 64-bit hash of every id, sorted once (16 bytes an article at the peak). Only
+    parts holding a hash seen twice are read again, with positions, and ids compared exactly there.
+    """
+    hashes = [
+        pd.util.hash_array(
+            _read_part(job, name, ["id"]).column("id").to_numpy(zero_copy_only=False).astype(object)
+        )
+        for name in names
+    ]
+    if not hashes:
+        return [], {}
+    ordered = np.sort(np.concatenate(hashes))
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
+        return [], {}
+    first_at: dict[str, str] = {}
+    found: list[Reject] = []
+    drop: dict[str, list[int]] = {}
+    action = {
+        "keep": "both written (--on-duplicate keep)",
+        "first": "this one not written (--on-duplicate first)",
+        "error": "the run stops (--on-duplicate error)",
+    }[on_duplicate]
+    for name, part_hashes in zip(names, hashes, strict=True):
+        rows = np.flatnonzero(np.isin(part_hashes, repeated))
+        if not len(rows):
+            continue
+        table = _read_part(job, name, ["id", POSITION])
+        ids, positions = table.column("id").to_pylist(), table.column(POSITION).to_pylist()
+        file = str(job.inputs[_part_file_index(name)])
+        for row in rows.tolist():
+            here = f"{file} {positions[row]}"
+            if ids[row] not in first_at:
+                first_at[ids[row]] = here
+                continue
+            found.append(
+                Reject(
+                    file,
+                    positions[row],
+                    f"duplicate id: first at {first_at[ids[row]]}; {action}",
+                    raw=ids[row],
+                    kind="error" if on_duplicate == "error" else "warning",
+                )
+            )
+            drop.setdefault(name, []).append(row)
+    if on_duplicate != "first":
+        drop = {}
+    return found, {name: np.array(rows) for name, rows in drop.items()}
+
+
+def _write_output(job: ScoreJob, schema: pa.Schema, names: list[str], drop: dict[str, np.ndarray]) -> int:
+    """The parts in order into a temporary file, renamed onto the output; returns the rows written."""
+    tmp = job.output.with_name(job.output.name + ".tmp")
+    rows = 0
+    with ExitStack() as stack:
+        if job.output.suffix.lower() == ".parquet":
+            writer = stack.enter_context(pq.ParquetWriter(tmp, schema))
+        else:
+            out = stack.enter_context(open(tmp, "w", encoding="utf-8"))
+        for name in names:
+            table = pq.read_table(job.parts_dir / f"{name}.parquet", columns=schema.names).cast(schema)
+            if name in drop:
+                keep = np.ones(table.num_rows, dtype=bool)
+                keep[drop[name]] = False
+                table = table.filter(pa.array(keep))
+            rows += table.num_rows
+            if job.output.suffix.lower() != ".parquet":
+                out.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in table.to_pylist())
+            elif table.num_rows:
+                writer.write_table(table)
+    os.replace(tmp, job.output)
+    return rows
 
 
 def run(
@@ -234,11 +369,14 @@ def run(
     engine: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
+    on_duplicate: str = "keep",
     on_progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Score `job` with the chosen engine; see the module docstring for the guarantees."""
     if engine not in ("local", "dask"):
         raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}, got {on_duplicate!r}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     start = time.perf_counter()
@@ -255,15 +393,9 @@ def run(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(score_partition, p, job) for p in partitions(job, jobs)]
             _wait(futures, job, on_progress)
-    scored, rejected = combine(job)
-    return Summary(
-        scored=scored,
-        rejected=rejected,
-        output=str(job.output),
-        rejects_file=str(job.rejects_file) if rejected else None,
-        seconds=time.perf_counter() - start,
-        engine=engine,
-    )
+    summary = combine(job, on_duplicate)
+    summary.seconds, summary.engine = time.perf_counter() - start, engine
+    return summary
 
 
 def _wait(futures: list[Future], job: ScoreJob, on_progress: Callable[[int], None] | None) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +21,17 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)
 
-#: Exit codes: 0 all scored; 1 some records rejected (see the rejects file); 2 usage or input error.
+#: Exit codes: 0 all scored; 1 some records rejected or some files with faults (see the rejects
+#: file); 2 usage or input error, or a duplicate id under --on-duplicate error.
 EXIT_REJECTS, EXIT_USAGE = 1, 2
+
+
+class OnDuplicate(StrEnum):
+    """--on-duplicate: what to do with a record whose id came earlier in the run."""
+
+    keep = "keep"
+    first = "first"
+    error = "error"
 
 
 @app.command()
@@ -78,7 +88,24 @@ def serve(
     )
 
 
-@app.command()
+# One string per paragraph: rich keeps a docstring's line breaks, mid-sentence.
+SCORE_HELP = "\n\n".join(
+    [
+        "Score every article in INPUTS; write one row per article to OUTPUT.",
+        "Formats are recognised by their first bytes (gzip, Parquet, WARC), not trusted from the name; "
+        "a name that lies about a readable file is a warning.",
+        "What is not scored goes to OUTPUT.rejects.jsonl, one JSON line each with file, position (line, "
+        "row, row group or byte offset), reason and kind: record (a bad record; the rest of its file is "
+        "scored), fault (a truncated or damaged file: all before the fault is scored; or a file that "
+        "cannot be read at all) or warning (a mislabelled file, a duplicate id). A fault never stops the "
+        "run, and --resume reports it again in the same place.",
+        "Exit code 0: all scored; 1: some records rejected or files with faults; 2: a usage error, or a "
+        "duplicate id under --on-duplicate error.",
+    ]
+)
+
+
+@app.command(help=SCORE_HELP)
 def score(
     inputs: Annotated[
         list[str], typer.Argument(help="Files, directories or globs: JSONL(.gz), CSV, Parquet, WARC.")
@@ -96,6 +123,13 @@ def score(
     resume: Annotated[
         bool, typer.Option(help="Continue an interrupted run, skipping finished chunks.")
     ] = False,
+    on_duplicate: Annotated[
+        OnDuplicate,
+        typer.Option(
+            help="A record whose id came earlier in the run: keep both, keep the first, or error "
+            "(write nothing, exit 2). Each is listed in the rejects file either way."
+        ),
+    ] = OnDuplicate.keep,
     evidence: Annotated[
         int, typer.Option(min=0, max=20, help="Add the N strongest evidence terms per row.")
     ] = 0,
@@ -110,13 +144,11 @@ def score(
     outlet_field: Annotated[str | None, typer.Option(help="Default: outlet, else source.")] = None,
     url_field: Annotated[str | None, typer.Option(help="Default: url.")] = None,
 ) -> None:
-    """Score every article in INPUTS; write one row per article to OUTPUT.
+    """Score archives into one output file; what a user reads about it is SCORE_HELP."""
+    from rich.markup import escape
 
-    Records that cannot be read go to OUTPUT.rejects.jsonl with file, line/row/offset
-    and reason; the rest are scored. Exit code 0: all scored; 1: some rejected; 2: error.
-    """
-    from classifier.archive import ArchiveError, FieldMap, expand_inputs
-    from classifier.bulk import ResumeError, ScoreJob, run
+    from classifier.archive import FieldMap, expand_inputs  # its ArchiveError is a ValueError
+    from classifier.bulk import DuplicateIdError, ResumeError, ScoreJob, run
     from classifier.model import ModelIntegrityError
 
     try:
@@ -130,18 +162,41 @@ def score(
         )  # fmt: skip
         with _ProgressLine(chunk_size) as on_progress:
             summary = run(
-                job, jobs=jobs, engine=engine, scheduler=scheduler, resume=resume, on_progress=on_progress
-            )
-    except (ArchiveError, ResumeError, ModelIntegrityError, ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+                job, jobs=jobs, engine=engine, scheduler=scheduler, resume=resume,
+                on_duplicate=on_duplicate.value, on_progress=on_progress,
+            )  # fmt: skip
+    # EOFError too: click would print a bare "Aborted." for it, as if the user had pressed Ctrl-D
+    except (ResumeError, DuplicateIdError, ModelIntegrityError, ValueError, OSError, EOFError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from exc
-    err.print(
-        f"scored {summary.scored:,} articles, rejected {summary.rejected:,} "
+    err.print(_summary_line(summary), markup=False, highlight=False)
+    for notice in summary.notices:
+        err.print(
+            f"  {notice.kind}: {notice.file} {notice.position}: {notice.reason}",
+            markup=False,
+            highlight=False,
+        )
+    if summary.notices_left_out:
+        err.print(f"  and {summary.notices_left_out:,} more file faults and warnings", highlight=False)
+    if summary.rejects_file:
+        err.print(f"every reject, fault and warning: {summary.rejects_file}", markup=False, highlight=False)
+    if summary.rejected or summary.faults:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _summary_line(summary) -> str:
+    """One line a person reads first: what was scored and what was not, and where it went."""
+    return (
+        f"scored {summary.scored:,} articles, rejected {_count(summary.rejected, 'record', 'records')}, "
+        f"{_count(summary.faults, 'file', 'files')} with faults, "
+        f"{_count(summary.duplicates, 'duplicate id', 'duplicate ids')}, "
+        f"{_count(summary.warnings, 'warning', 'warnings')} "
         f"in {summary.seconds:.1f} s ({summary.rate:,.0f} records/s, engine {summary.engine}) -> {summary.output}"
     )
-    if summary.rejected:
-        err.print(f"rejected records and why: {summary.rejects_file}")
-        raise typer.Exit(EXIT_REJECTS)
 
 
 class _ProgressLine:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from classifier.api import create_app
+from classifier.api import BodyLimit, create_app
 from classifier.config import Settings
 
 ARTICLE = {"id": "a1", "headline": "SEC sues crypto exchange", "body": "The regulator charged the firm."}
@@ -126,6 +129,23 @@ def test_bad_bodies(client: TestClient) -> None:
     assert r.status_code == 413 and "4000000 bytes" in r.json()["detail"]
 
 
+def _pieces(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    """A body as a generator: httpx and urllib send it chunked, with no Content-Length."""
+    sent = 0
+    while sent < total:
+        yield b"x" * min(size, total - sent)
+        sent += size
+
+
+def test_a_chunked_body_over_the_limit_gets_413(client: TestClient) -> None:
+    r = client.post("/v1/classify", content=_pieces(4_000_001), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "4000000 bytes" in r.json()["detail"]
+    body = json.dumps({"articles": [ARTICLE] * 3}).encode()
+    pieces = (body[i : i + 10] for i in range(0, len(body), 10))  # a body under the limit is passed on whole
+    r = client.post("/v1/classify/batch", content=pieces, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["count"] == 3
+
+
 def test_batch_limits(client: TestClient) -> None:
     r = client.post("/v1/classify/batch", json={"articles": [{"headline": "a"}] * 257})
     assert r.status_code == 422 and "at most 256" in r.json()["detail"]
@@ -202,13 +222,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_real_server_on_loopback() -> None:
+LIMIT = 1_000_000  # the real server's REGSTANCE_MAX_REQUEST_BYTES
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """`regstance serve` in its own process on 127.0.0.1, with a 1 MB body limit; yields its base URL."""
     port = _free_port()
     exe = Path(sys.executable).with_name("regstance")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "REGSTANCE_MAX_REQUEST_BYTES": str(LIMIT)},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -222,10 +247,73 @@ def test_real_server_on_loopback() -> None:
             assert proc.poll() is None, proc.stdout.read().decode()
             assert time.monotonic() < deadline, "server did not become ready in 60 s"
             time.sleep(0.2)
-        r = httpx.post(f"{base}/v1/classify", json=ARTICLE, timeout=10)
-        assert r.status_code == 200 and r.json()["label"] == "restriction"
-        r = httpx.post(f"{base}/v1/classify", content=b"{", headers={"content-type": "application/json"})
-        assert r.status_code == 422
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_real_server_on_loopback(server: str) -> None:
+    r = httpx.post(f"{server}/v1/classify", json=ARTICLE, timeout=10)
+    assert r.status_code == 200 and r.json()["label"] == "restriction"
+    r = httpx.post(f"{server}/v1/classify", content=b"{", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def _urllib_post(url: str, data) -> tuple[int, dict]:
+    """POST with urllib, which writes the whole body before it reads a byte of the answer."""
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [LIMIT + 1, 20 * LIMIT])
+def test_urllib_gets_the_413_not_a_reset(server: str, size: int) -> None:
+    """Content-Length over the limit; urllib also sends `Connection: close`, so the server closes after."""
+    code, body = _urllib_post(f"{server}/v1/classify", b"x" * size)
+    assert code == 413 and f"{LIMIT} bytes" in body["detail"]
+
+
+@pytest.mark.slow
+def test_a_chunked_body_over_the_limit_gets_413_from_a_real_server(server: str) -> None:
+    code, body = _urllib_post(f"{server}/v1/classify", _pieces(8 * LIMIT))  # urllib: chunked, then read
+    assert code == 413 and f"{LIMIT} bytes" in body["detail"]
+    r = httpx.post(
+        f"{server}/v1/classify", content=_pieces(8 * LIMIT), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    article = json.dumps(ARTICLE).encode()
+    code, body = _urllib_post(
+        f"{server}/v1/classify", (article[i : i + 7] for i in range(0, len(article), 7))
+    )
+    assert code == 200 and body["label"] == "restriction"  # under the limit, chunked: scored as usual
+
+
+def _answer_without_sending_the_body(server: str, headers: str) -> bytes:
+    """Send only a request's head; return the status line and headers the server answers with."""
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST /v1/classify HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{headers}\r\n".encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    return answer
+
+
+@pytest.mark.slow
+def test_refusals_that_need_no_body(server: str) -> None:
+    """Waiting for 100 Continue, or declaring more than the server would drain: the 413 comes at once."""
+    answer = _answer_without_sending_the_body(
+        server, f"Content-Length: {50 * LIMIT}\r\nExpect: 100-continue\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+    beyond = LIMIT + BodyLimit.DRAIN_BYTES + 1
+    answer = _answer_without_sending_the_body(server, f"Content-Length: {beyond}\r\n")
+    assert answer.startswith(b"HTTP/1.1 413") and b"connection: close" in answer.lower(), answer[:200]

@@ -98,10 +98,84 @@ def test_inputs_and_options_are_checked(tmp_path: Path) -> None:
     assert code == 2 and "no such file" in output
     (tmp_path / "notes.txt").write_text("hello")
     code, output = score(str(tmp_path / "notes.txt"), "-o", str(tmp_path / "o.parquet"))
-    assert code == 2 and "unknown format" in output
+    assert code == 1, output  # a file fault (one reject naming it), no longer a usage error
+    [reject] = rejects_of(tmp_path / "o.parquet")
+    assert (Path(reject["file"]).name, reject["kind"]) == ("notes.txt", "fault")
+    assert reject["reason"].startswith("unknown format")
     code, output = score(str(FIXTURES / "articles.parquet"), "-o", str(tmp_path / "o.csv"))
     assert code == 2 and ".parquet or .jsonl" in output
     assert [p.name for p in expand_inputs([str(FIXTURES)])][:2] == ["articles.csv", "articles.jsonl"]
+
+
+def _with_duplicates(folder: Path) -> tuple[Path, Path]:
+    """a.jsonl: ids x0-x7; b.jsonl repeats x1 (a line 2) and x4 (a line 5), and n1 within itself."""
+    rows = pd.read_parquet(FIXTURES / "articles.parquet").to_dict("records")
+    a, b = folder / "a.jsonl", folder / "b.jsonl"
+    a.write_text("".join(json.dumps({**r, "id": f"x{i}"}) + "\n" for i, r in enumerate(rows)))
+    ids = ["x1", "n0", "x4", "n1", "n1"]
+    b.write_text("".join(json.dumps({**rows[i], "id": key}) + "\n" for i, key in enumerate(ids)))
+    return a, b
+
+
+def test_duplicate_ids_are_reported_with_both_positions(tmp_path: Path) -> None:
+    a, b = _with_duplicates(tmp_path)
+    out = tmp_path / "keep.parquet"
+    code, output = score(str(a), str(b), "-o", str(out), "--chunk-size", "3")
+    assert code == 0, output  # nothing lost: a warning, not a reject
+    assert "3 duplicate ids" in output
+    assert pd.read_parquet(out)["id"].tolist() == [f"x{i}" for i in range(8)] + ["x1", "n0", "x4", "n1", "n1"]
+    found = [(Path(r["file"]).name, r["position"], r["kind"], r["raw"], r["reason"]) for r in rejects_of(out)]
+    assert found == [
+        (
+            "b.jsonl",
+            "line 1",
+            "warning",
+            "x1",
+            f"duplicate id: first at {a} line 2; both written (--on-duplicate keep)",
+        ),
+        (
+            "b.jsonl",
+            "line 3",
+            "warning",
+            "x4",
+            f"duplicate id: first at {a} line 5; both written (--on-duplicate keep)",
+        ),
+        (
+            "b.jsonl",
+            "line 5",
+            "warning",
+            "n1",
+            f"duplicate id: first at {b} line 4; both written (--on-duplicate keep)",
+        ),
+    ]
+
+
+def test_on_duplicate_first_and_error(tmp_path: Path, monkeypatch) -> None:
+    a, b = _with_duplicates(tmp_path)
+    first = tmp_path / "first.jsonl"
+    assert score(str(a), str(b), "-o", str(first), "--on-duplicate", "first", "--jobs", "2")[0] == 0
+    rows = [json.loads(line) for line in first.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [f"x{i}" for i in range(8)] + ["n0", "n1"]
+    assert all("not written (--on-duplicate first)" in r["reason"] for r in rejects_of(first))
+
+    strict = tmp_path / "strict.jsonl"
+    code, output = score(str(a), str(b), "-o", str(strict), "--on-duplicate", "error")
+    assert code == 2 and "'x1'" in output and f"{b} line 1" in output, output
+    assert not strict.exists() and [r["kind"] for r in rejects_of(strict)] == ["error"] * 3
+    assert strict.with_name(strict.name + ".parts").is_dir(), "the scored chunks are kept for --resume"
+
+    scored_chunks = []
+    real_score_frame = bulk.score_frame
+
+    def counting(model, frame, **kw):  # a spy: the real function runs
+        scored_chunks.append(len(frame))
+        return real_score_frame(model, frame, **kw)
+
+    monkeypatch.setattr(bulk, "score_frame", counting)
+    job = ScoreJob(inputs=[a.resolve(), b.resolve()], output=strict)
+    summary = bulk.run(job, resume=True, on_duplicate="first")
+    assert scored_chunks == [] and summary.duplicates == 3
+    assert strict.read_bytes() == first.read_bytes()
 
 
 def _archive(path: Path, copies: int) -> Path:
