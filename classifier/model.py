@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from classifier.articles import to_columns
 from classifier.features import CompiledTfidf, Vocabulary, WordEmbeddings
+from classifier.kinds import common_words, name_kinds
 from classifier.text import clean_articles
 
 LABELS = ("adoption", "neutral", "restriction")
@@ -79,6 +80,10 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
     embedding_weight : float, default=1.0
     embed_tokens : int, default=60
         Words of the body lead (stop words aside) that are embedded.
+    abstract_names : bool, default=False
+        Read one-word names of countries, places and authorities as the word for their kind
+        ("Pakistan" -> "country", "SEC" -> "regulator"; `classifier.kinds`), so that the
+        model learns actions rather than actors.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         embeddings=None,
         embedding_weight=1.0,
         embed_tokens=60,
+        abstract_names=False,
     ):
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -99,6 +105,7 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         self.embeddings = embeddings
         self.embedding_weight = embedding_weight
         self.embed_tokens = embed_tokens
+        self.abstract_names = abstract_names
 
     def _words(self) -> TfidfVectorizer:
         return TfidfVectorizer(
@@ -115,6 +122,13 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X: tuple[list[str], list[str]], y=None) -> ArticleFeatures:
         headlines, bodies = X
+        self.vocabulary_ = Vocabulary(TOKEN_PATTERN, ENGLISH_STOP_WORDS)
+        self.name_kinds_ = name_kinds(common_words(headlines + bodies)) if self.abstract_names else {}
+        if self.name_kinds_:
+            # fitted on the names read as their kinds; at transform time the vocabulary maps them
+            self.vocabulary_.alias(self.name_kinds_)
+            headlines = self.vocabulary_.rewrite(headlines, self.name_kinds_)
+            bodies = self.vocabulary_.rewrite(bodies, self.name_kinds_)
         self.headline_ = self._words().fit(headlines)
         self.body_ = self._words().fit(bodies)
         self.headline_chars_ = None
@@ -126,7 +140,6 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
                 sublinear_tf=True,
                 dtype=np.float32,
             ).fit(headlines)
-        self.vocabulary_ = Vocabulary(TOKEN_PATTERN, ENGLISH_STOP_WORDS)
         self.compiled_ = None
         if self.ngram_max <= 2:
             self.compiled_ = (
@@ -145,6 +158,11 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         headlines, bodies = X
         # getattr: a model saved before the compiled form existed still loads and predicts
         compiled, embedder = getattr(self, "compiled_", None), getattr(self, "embedder_", None)
+        kinds = getattr(self, "name_kinds_", None)
+        if kinds and (compiled is None or self.headline_chars_ is not None):
+            headlines = self.vocabulary_.rewrite(headlines, kinds)
+            if compiled is None:
+                bodies = self.vocabulary_.rewrite(bodies, kinds)
         if compiled is None:
             blocks = [self.headline_.transform(headlines), self.body_.transform(bodies)]
         else:
@@ -227,6 +245,8 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         body lead are appended to the n-grams (see `ArticleFeatures`).
     embedding_weight : float, default=1.0
     embed_tokens : int, default=60
+    abstract_names : bool, default=False
+        Read names of countries, places and authorities as their kind (see `ArticleFeatures`).
     abstain_below : float, default=0.0
         `classify` flags an article `uncertain` when its top probability is
         lower; `predict` still answers one of the three labels.
@@ -261,6 +281,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         embeddings: str | None = None,
         embedding_weight: float = 1.0,
         embed_tokens: int = 60,
+        abstract_names: bool = False,
         abstain_below: float = 0.0,
         random_state: int | None = None,
     ) -> None:
@@ -274,6 +295,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.embeddings = embeddings
         self.embedding_weight = embedding_weight
         self.embed_tokens = embed_tokens
+        self.abstract_names = abstract_names
         self.abstain_below = abstain_below
         self.random_state = random_state
 
@@ -296,6 +318,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
             embeddings=self.embeddings,
             embedding_weight=self.embedding_weight,
             embed_tokens=self.embed_tokens,
+            abstract_names=self.abstract_names,
         )
 
     def _linear(self) -> BaseEstimator:

@@ -26,7 +26,7 @@ from training.evaluate import (
     confusion_png,
     robustness,
     scores,
-    throughput,
+    throughputs,
 )
 from training.model_card import write_model_card
 from training.ood import leave_one_pool_out, ood_report, suite_score, text_views
@@ -92,12 +92,12 @@ def train(args: TrainingArgs | None = None) -> dict:
         delayed(evaluate_candidate)(params, args.seed, train_df, val_df, real) for params in args.candidates
     )
     reference = _fit(args.speed_reference, args.seed, train_df)
-    # every model timed here, one after another, so that the ratios compare like with like
-    reference_speed = throughput(reference, val_df)
+    # every model timed here, round-robin in this process, so that the ratios compare like with like
+    reference_speed, *speeds = throughputs([reference, *(model for _, model in results)], val_df)
     _log(args, f"  speed reference {reference_speed:.0f} articles/s  {args.speed_reference}")
     table, models = [], {}
-    for row, model in results:
-        row["articles_per_s_one_core"] = throughput(model, val_df)
+    for (row, model), speed in zip(results, speeds, strict=True):
+        row["articles_per_s_one_core"] = speed
         row["speed_ratio"] = row["articles_per_s_one_core"] / reference_speed
         row["fast_enough"] = row["speed_ratio"] >= args.min_speed_ratio
         lopo = ", ".join(f"{k} {v['macro_f1']:.3f}" for k, v in row["leave_one_pool_out"].items())
