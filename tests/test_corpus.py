@@ -22,9 +22,44 @@ def test_schema_and_labels(corpus: pd.DataFrame) -> None:
     assert corpus[["headline", "body"]].fillna("").apply(lambda r: (r.str.strip() != "").any(), axis=1).all()
 
 
-def test_one_row_per_story_and_no_story_in_two_splits(corpus: pd.DataFrame) -> None:
-    assert corpus["story_id"].is_unique
+def test_one_row_per_story_and_no_story_or_event_in_two_splits(corpus: pd.DataFrame) -> None:
+    real = corpus[corpus["origin"] == "pool"]
+    assert real["story_id"].is_unique
+    # written items of one event share a story id; stories and events never span splits
     assert corpus.groupby("story_id")["split"].nunique().max() == 1
+    written = corpus[corpus["origin"] == "written"]
+    assert (written["story_id"] == "event:" + written["event"]).all()
+
+
+def test_written_items_are_train_only_marked_and_agreed(corpus: pd.DataFrame) -> None:
+    written = corpus[corpus["origin"] == "written"]
+    assert len(written) > 0
+    assert set(corpus["origin"]) == {"pool", "written"}
+    assert (written["split"] == "train").all()
+    assert (written["pool"] == "written").all()
+    assert (written["label_a"] == written["label_b"]).all()  # kept only where both labels agree
+    assert (written["annotator_a"] != written["annotator_b"]).all()
+    assert written["year"].between(2011, 2024).all()
+    assert set(written["style"]) <= {
+        "wire",
+        "mainstream_page",
+        "trade_headline",
+        "trade_lede",
+        "press_release",
+    }
+    assert written["published"].isna().all() and written["url"].isna().all()
+    assert written["id"].str.fullmatch(r"w20\d\d-\d{4}").all()
+
+
+def test_loader_can_leave_written_items_out() -> None:
+    with_written = load_corpus()
+    without = load_corpus(include_written=False)
+    assert "origin" in with_written["train"].column_names
+    assert set(without["train"]["origin"]) == {"pool"}
+    assert len(with_written["train"]) > len(without["train"])
+    for split in ("validation", "test"):
+        assert set(with_written[split]["origin"]) == {"pool"}
+        assert len(with_written[split]) == len(without[split])
 
 
 def test_class_minimums_and_sources(corpus: pd.DataFrame) -> None:
@@ -34,11 +69,11 @@ def test_class_minimums_and_sources(corpus: pd.DataFrame) -> None:
     assert counts["restriction"] >= 900
     assert ((corpus["label"] == "neutral") & (corpus["neutral_topic"] == "regulatory")).sum() >= 800
     assert corpus["outlet"].nunique() >= 40
-    assert set(corpus["pool"]) == {"2020", "2021-2022", "2025"}
+    assert set(corpus.loc[corpus["origin"] == "pool", "pool"]) == {"2020", "2021-2022", "2025"}
 
 
 def test_test_split_is_the_latest_stretch_of_each_pool(corpus: pd.DataFrame) -> None:
-    for _, rows in corpus.groupby("pool"):
+    for _, rows in corpus[corpus["origin"] == "pool"].groupby("pool"):
         assert (
             rows.loc[rows["split"] == "test", "published"].min()
             >= rows.loc[rows["split"] != "test", "published"].max()
@@ -60,12 +95,22 @@ def test_provenance_recorded_per_row(corpus: pd.DataFrame) -> None:
 
 def test_agreement_file_matches_the_rows(corpus: pd.DataFrame) -> None:
     stats = json.loads((CORPUS_DIR / "agreement.json").read_text())
-    double = corpus[corpus["label_b"].notna()]
-    assert stats["n_double_labelled"] == len(double)
-    assert stats["n_double_labelled"] >= 0.10 * len(corpus)
-    assert stats["kappa"] == pytest.approx(cohen_kappa_score(double["label_a"], double["label_b"]))
-    assert stats["raw_agreement"] == pytest.approx((double["label_a"] == double["label_b"]).mean())
-    assert set(stats["kappa_per_class"]) == LABELS
+    real = corpus[corpus["origin"] == "pool"]
+    double = real[real["label_b"].notna()]
+    pool = stats["pool"]
+    assert pool["n_double_labelled"] == len(double)
+    assert pool["n_double_labelled"] >= 0.10 * len(real)
+    assert pool["kappa"] == pytest.approx(cohen_kappa_score(double["label_a"], double["label_b"]))
+    assert pool["raw_agreement"] == pytest.approx((double["label_a"] == double["label_b"]).mean())
+    assert set(pool["kappa_per_class"]) == LABELS
+    v2 = double["selected_as"] == "rest (every unread story)"
+    assert pool["v1_rows"]["n_double_labelled"] == int((~v2).sum())
+    if v2.any():
+        assert pool["v2_rows"]["n_double_labelled"] == int(v2.sum())
+    # written items: every one was labelled twice; the corpus holds the agreeing ones
+    written = stats["written"]
+    assert written["n_kept"] == int((corpus["origin"] == "written").sum())
+    assert written["n_double_labelled"] == written["n_written"] >= written["n_kept"]
 
 
 def test_loader_returns_the_three_splits() -> None:
