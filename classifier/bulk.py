@@ -20,6 +20,7 @@ order into a temporary file that is renamed onto the output. So:
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -161,6 +162,8 @@ def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | No
     parts = job.parts_dir
     scored = rejected = 0
 
+    # asked once per line by the reader: decide each chunk once (a stat per line cost ~20 us/article)
+    @functools.cache
     def wanted(index: int) -> bool:
         return (
             index % partition.strides == partition.stride
