@@ -137,3 +137,19 @@ def test_a_changed_model_file_is_refused(tmp_path) -> None:
         load_model(tmp_path)
     with pytest.raises(ModelIntegrityError, match="SHA-256"):
         load_model(DEFAULT_MODEL_DIR, expected_sha256="0" * 64)
+
+
+def test_seed_evidence_names_what_the_authority_does(model: StanceModel, seed_text: str) -> None:
+    """The evidence for the seed page is the action (a reserve, power for mining), not the country."""
+    [stance] = model.classify([seed_text], evidence=8)
+    terms = [t.rsplit(" (", 1)[0] for t in stance.evidence]
+    assert any(w in t for t in terms for w in ("reserve", "mining", "power", "crypto", "digital assets")), terms
+    assert not any("pakistan" in t or "salvador" in t for t in terms[:3]), terms
+
+
+def test_top_evidence_is_not_dominated_by_proper_names(model: StanceModel, corpus: pd.DataFrame) -> None:
+    from training.ood import evidence_names
+
+    test = corpus[(corpus["split"] == "test") & (corpus["origin"] == "pool")]
+    share = evidence_names(model, test)["name_share"]
+    assert share < 0.5
