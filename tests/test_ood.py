@@ -73,6 +73,8 @@ def test_leave_one_pool_out_never_fits_on_the_held_out_pool() -> None:
 
 
 def test_proper_names_are_words_capitalised_mid_sentence() -> None:
-    texts = pd.Series(["The regulator met Binance. Later Binance said no. A Binance user and the regulator"] * 2)
+    texts = pd.Series(
+        ["The regulator met Binance. Later Binance said no. A Binance user and the regulator"] * 2
+    )
     names = proper_names(texts)
     assert "binance" in names and "regulator" not in names
