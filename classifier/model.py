@@ -323,8 +323,10 @@ class StanceModel(ClassifierMixin, BaseEstimator):
 
     def _linear(self) -> BaseEstimator:
         if self.classifier == "logreg":
+            # tol 1e-3: half the iterations of the default 1e-4 at the same macro-F1 (measured on
+            # the corpus), which keeps training with every held-out pool within minutes
             return LogisticRegression(
-                C=self.C, max_iter=2_000, class_weight="balanced", random_state=self.random_state
+                C=self.C, max_iter=2_000, tol=1e-3, class_weight="balanced", random_state=self.random_state
             )
         svm = LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
         return CalibratedClassifierCV(svm, method="sigmoid", cv=3)

@@ -97,15 +97,16 @@ def _short(params: dict) -> dict:
 def _slice_row(name: str, s: dict) -> str:
     return (
         f"| {name} | {s['n']} | {_pct(s['macro_f1'])} | {_pct(s['accuracy'])} | "
-        f"{_pct(s.get('accuracy_when_confident'))} | {_pct(s.get('coverage_when_confident'))} |"
+        f"{_pct(s.get('accuracy_when_confident'))} | {_pct(s.get('macro_precision_when_confident'))} | "
+        f"{_pct(s.get('coverage_when_confident'))} |"
     )
 
 
 def ood_section(ood: dict) -> str:
     """The out-of-distribution table: what a user meets on news unlike the training rows."""
     head = [
-        "| slice | n | macro-F1 | accuracy | accuracy when confident | share confident |",
-        "|---|---|---|---|---|---|",
+        "| slice | n | macro-F1 | accuracy | accuracy when confident | macro precision when confident | share confident |",
+        "|---|---|---|---|---|---|---|",
     ]
     rows = [
         _slice_row(f"pool {p} held out (all its rows)", v) for p, v in ood["pool_held_out_all_rows"].items()
@@ -139,9 +140,11 @@ def ood_section(ood: dict) -> str:
             "mid-sentence in the test texts)."
         )
     text.append(
-        "A held-out pool is fitted on every real row of the other pools and all written items; rows of "
-        "the held-out pool outside its test split were also used to choose among candidates, so the "
-        "'test rows' lines are the clean ones. 'Confident' is the validation-chosen `uncertain` threshold."
+        "A held-out pool is fitted on the train and validation rows of the other pools and all written "
+        "items; rows of the held-out pool outside its test split were also used to choose among "
+        "candidates, so the 'test rows' lines are the clean ones. 'Confident' is the validation-chosen "
+        "`uncertain` threshold; macro precision is the mean over labels of how often a confident "
+        "prediction of that label is right."
     )
     return "\n\n".join(text)
 
@@ -214,10 +217,12 @@ def render(metrics: dict) -> str:
         parts += [
             "## The `uncertain` flag",
             f"An article is flagged `uncertain` when its top probability is below **{unc['threshold']:.2f}**, "
-            f"chosen on validation as the lowest threshold at which confident predictions are right "
-            f"{metrics['args']['target_confident_accuracy']:.0%} of the time: there {unc['coverage']:.0%} of "
-            f"articles were confident, with accuracy {_pct(unc['accuracy_when_confident'])}, against "
-            f"{_pct(unc['accuracy_when_uncertain'])} for the flagged rest.",
+            f"chosen on validation as the lowest threshold at which the confident predictions of each label "
+            f"are right {metrics['args']['target_confident_accuracy']:.0%} of the time on average (macro "
+            "precision: plain accuracy would let the neutral majority hide wrong adoption and restriction "
+            f"calls). There {unc['coverage']:.0%} of articles were confident, with macro precision "
+            f"{_pct(unc.get('macro_precision_when_confident'))} and accuracy {_pct(unc['accuracy_when_confident'])}, "
+            f"against accuracy {_pct(unc['accuracy_when_uncertain'])} for the flagged rest.",
         ]
     else:
         parts.append("<!-- uncertain threshold: target accuracy not reached on validation -->")

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from classifier.model import StanceModel
-from training.evaluate import headline_only, one_line_lede, scores
+from training.evaluate import confident_macro_precision, headline_only, one_line_lede, scores
 from training.names import swapped
 
 TEXT = ["headline", "body"]
@@ -93,16 +94,20 @@ def junk_pages(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return frame.assign(body=bodies)
 
 
-def _f1(model: StanceModel, frame: pd.DataFrame, threshold: float | None) -> dict:
-    proba = model.predict_proba(frame[TEXT])
-    s = scores(frame["label"], proba, model.classes_)
+def _metrics(y_true, proba: np.ndarray, classes: np.ndarray, threshold: float | None) -> dict:
+    s = scores(y_true, proba, classes)
     out = {"n": s["n"], "macro_f1": s["macro_f1"], "accuracy": s["accuracy"]}
     if threshold is not None:
         confident = proba.max(axis=1) >= threshold
-        correct = model.classes_[proba.argmax(axis=1)] == frame["label"].to_numpy()
+        correct = classes[proba.argmax(axis=1)] == np.asarray(y_true)
         out["coverage_when_confident"] = float(confident.mean())
         out["accuracy_when_confident"] = float(correct[confident].mean()) if confident.any() else None
+        out["macro_precision_when_confident"] = confident_macro_precision(y_true, proba, classes, threshold)
     return out
+
+
+def _f1(model: StanceModel, frame: pd.DataFrame, threshold: float | None) -> dict:
+    return _metrics(frame["label"], model.predict_proba(frame[TEXT]), model.classes_, threshold)
 
 
 def text_views(model: StanceModel, frame: pd.DataFrame, threshold: float | None = None) -> dict:
@@ -130,16 +135,48 @@ def name_swap(model: StanceModel, frame: pd.DataFrame, seed: int = 0) -> dict:
     }
 
 
-def _held_out(fit, real, written, pool, masks, threshold) -> dict[str, dict]:
+@dataclass(frozen=True)
+class HeldOut:
+    """One pool held out: every row of it, predicted by a model that never saw the pool."""
+
+    pool: str
+    index: np.ndarray  # row positions in the `real` frame it was fitted from
+    proba: np.ndarray
+    classes: np.ndarray
+
+
+def fit_held_out(
+    fit: Callable[[pd.DataFrame], StanceModel],
+    real: pd.DataFrame,
+    written: pd.DataFrame | None,
+    pool: str,
+    train_mask: np.ndarray | None = None,
+) -> HeldOut:
+    """Fit on the other pools' rows (where `train_mask` holds) plus every written item, predict
+    every row of `pool`. Written items name no pool, so they stay in; a story of the held-out
+    pool is never fitted on."""
     held = (real["pool"] == pool).to_numpy()
-    train = real[~held]
+    keep = ~held if train_mask is None else ~held & train_mask
+    train = real[keep]
     train = train[~train["story_id"].isin(set(real.loc[held, "story_id"]))]
     if written is not None and len(written):
         train = pd.concat([train, written], ignore_index=True)
     model = fit(train)
-    return {
-        name: _f1(model, real[held & mask], threshold) for name, mask in masks.items() if (held & mask).any()
-    }
+    index = np.flatnonzero(held)
+    return HeldOut(pool, index, model.predict_proba(real.iloc[index][TEXT]), model.classes_)
+
+
+def held_out_scores(
+    real: pd.DataFrame, held: list[HeldOut], mask: np.ndarray | None = None, threshold: float | None = None
+) -> dict[str, dict]:
+    """{pool: scores} of the held-out predictions on the rows where `mask` holds."""
+    out = {}
+    labels = real["label"].to_numpy()
+    for h in held:
+        keep = np.ones(len(h.index), bool) if mask is None else mask[h.index]
+        if keep.any():
+            out[h.pool] = _metrics(labels[h.index[keep]], h.proba[keep], h.classes, threshold)
+    return out
 
 
 def leave_one_pool_out(
@@ -149,20 +186,17 @@ def leave_one_pool_out(
     score_masks: dict[str, np.ndarray] | None = None,
     threshold: float | None = None,
     n_jobs: int = 1,
+    train_mask: np.ndarray | None = None,
 ) -> dict[str, dict]:
     """For each pool: fit on the other pools' real rows (plus every written item), score the
-    held-out pool's rows under each mask (default: all of them). Written items name no pool,
-    so they stay in. Returns {mask name: {pool: scores}}; `n_jobs` pools are fitted at once."""
-    masks = score_masks or {"all": np.ones(len(real), bool)}
+    held-out pool's rows under each mask (default: all of them). Returns {mask name: {pool:
+    scores}}; `n_jobs` pools are fitted at once."""
     pools = [p for p in POOLS if (real["pool"] == p).any()]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_held_out)(fit, real, written, pool, masks, threshold) for pool in pools
+    held = Parallel(n_jobs=n_jobs)(
+        delayed(fit_held_out)(fit, real, written, pool, train_mask) for pool in pools
     )
-    out: dict[str, dict] = {name: {} for name in masks}
-    for pool, scored in zip(pools, results, strict=True):
-        for name, value in scored.items():
-            out[name][pool] = value
-    return out
+    masks = score_masks or {"all": None}
+    return {name: held_out_scores(real, held, mask, threshold) for name, mask in masks.items()}
 
 
 def suite_score(lopo: dict, views: dict) -> float:
@@ -202,6 +236,11 @@ def evidence_names(model: StanceModel, frame: pd.DataFrame, k: int = 5) -> dict:
     }
 
 
+def real_rows(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame) -> pd.DataFrame:
+    """Every real article of the three splits, in one frame (written items left out)."""
+    return pd.concat([train_df[train_df["origin"] == "pool"], val_df, test_df], ignore_index=True)
+
+
 def ood_report(
     fit: Callable[[pd.DataFrame], StanceModel],
     train_df: pd.DataFrame,
@@ -210,15 +249,24 @@ def ood_report(
     final: StanceModel,
     threshold: float,
     n_jobs: int = 1,
+    held: list[HeldOut] | None = None,
 ) -> dict:
-    """The suite as the card reports it: each pool held out (fit on every real row of the other
-    pools and the written items), scored on all its rows and on its test rows; the text views,
-    pools, name swap and evidence names of `final` on test. Accuracy when confident uses the
-    validation-chosen threshold throughout."""
+    """The suite as the card reports it: each pool held out (fit on the train and validation rows
+    of the other pools and the written items), scored on all its rows and on its test rows; the
+    text views, pools, name swap and evidence names of `final` on test. Accuracy when confident
+    uses the validation-chosen threshold throughout. `held`: the held-out predictions of
+    `real_rows(...)` when training already made them."""
     written = train_df[train_df["origin"] == "written"]
-    real = pd.concat([train_df[train_df["origin"] == "pool"], val_df, test_df], ignore_index=True)
-    masks = {"all": np.ones(len(real), bool), "test": (real["split"] == "test").to_numpy()}
-    pools = leave_one_pool_out(fit, real, written, masks, threshold, n_jobs=n_jobs)
+    real = real_rows(train_df, val_df, test_df)
+    is_test = (real["split"] == "test").to_numpy()
+    if held is None:
+        held = Parallel(n_jobs=n_jobs)(
+            delayed(fit_held_out)(fit, real, written, pool, ~is_test) for pool in POOLS
+        )
+    pools = {
+        "all": held_out_scores(real, held, None, threshold),
+        "test": held_out_scores(real, held, is_test, threshold),
+    }
     views = text_views(final, test_df, threshold)
     return {
         "pool_held_out_all_rows": pools["all"],
