@@ -24,6 +24,7 @@ from sklearn.metrics import cohen_kappa_score
 from classifier.model import LABELS
 from training.data import CORPUS_DIR, CORPUS_FILE
 from training.datasheet import write_datasheet
+from training.jurisdiction import add_jurisdiction
 from training.pools import read_pools
 
 LABELS_DIR = CORPUS_DIR / "labels"
@@ -179,7 +180,7 @@ def assemble(labels_dir: Path = LABELS_DIR, out_dir: Path = CORPUS_DIR) -> pd.Da
         "note_a",
         "neutral_topic",
     ]
-    corpus = corpus[columns]
+    corpus = add_jurisdiction(corpus[columns], out_dir=out_dir)  # + jurisdiction, authority columns
     corpus.to_parquet(out_dir / CORPUS_FILE, index=False, compression="zstd")
 
     double = corpus[corpus["label_b"].notna()]
