@@ -188,6 +188,8 @@ def build_gazetteer(authorities_file: Path = AUTHORITIES_FILE, places_file: Path
             gaz.add(alias, entry)
             gaz.authorities.setdefault((jurisdiction, alias.lower()), authority)
         gaz.authorities[(jurisdiction, authority.lower())] = authority
+        # labels may write "FSC" for "FSC (South Korea)": the name without its qualifier, in its jurisdiction
+        gaz.authorities.setdefault((jurisdiction, re.sub(r"\s*\(.*\)$", "", authority).lower()), authority)
     for (jurisdiction, generic), bodies in by_kind.items():
         if len(bodies) == 1 and generic in ("central bank", "legislature", "tax authority"):
             gaz.authorities[(jurisdiction, f"<unique {generic}>")] = next(iter(bodies))

@@ -1,0 +1,388 @@
+"""Where: the jurisdiction and authority an article's stance is about, and its file format.
+
+`JurisdictionExtractor` is a scikit-learn estimator apart from the stance model,
+saved beside it (artifacts/jurisdiction/) with its own manifest and SHA-256.
+It works in three steps:
+
+1. names: every authority and place the headline and the lead name, found in
+   one Aho-Corasick pass over a gazetteer built from pycountry, countryinfo
+   and the project's authorities table (`classifier/gazetteer.py`);
+2. rank: a logistic regression, trained on the labelled rows, scores each
+   candidate actor from where it stands (headline first, then the lead, how
+   early, how near the words that carry the stance) and what kind of name it
+   is (`classifier/mentions.py`);
+3. none: a second logistic regression decides whether any authority acts at
+   all, from the best candidate's score and the stance model's probabilities
+   (a price story names the SEC and is still about no authority).
+
+The stance-bearing words come from the stance model's public `linear_weights()`
+and `feature_names_` at fit time; at prediction it reads only the stance
+probabilities that scoring computes anyway, so the labels stay untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.utils.validation import check_is_fitted
+
+from classifier.articles import to_columns
+from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
+from classifier.mentions import FEATURES, Candidate, Matcher, candidates, features
+
+EXTRACTOR_FILE = "extractor.joblib"
+MANIFEST_FILE = "manifest.json"
+DEFAULT_WHERE_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "jurisdiction"
+#: The columns the extractor adds to a scored frame, in order.
+WHERE_COLUMNS = ("jurisdiction", "jurisdiction_name", "authority")
+GATE_FEATURES = (
+    "has_candidate",
+    "best_score",
+    "second_score",
+    "log_candidates",
+    "p_adoption",
+    "p_neutral",
+    "p_restriction",
+    *(f"best_{name}" for name in FEATURES),
+)
+
+
+class WhereIntegrityError(RuntimeError):
+    """The extractor file is missing, altered, or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """One article's answer: jurisdiction code, its name, and the acting authority."""
+
+    jurisdiction: str
+    jurisdiction_name: str | None
+    authority: str
+
+
+class JurisdictionExtractor(BaseEstimator):
+    """Jurisdiction (ISO 3166-1/3166-2, "EU", "INT" or "none") and authority of news articles.
+
+    Parameters
+    ----------
+    lead_chars : int, default=600
+        Characters of the body read after the headline: the guide decides on the
+        headline and the lead.
+    stance_terms : int, default=120
+        Stance-bearing terms taken per direction (adoption, restriction) from the
+        stance model passed to `fit`.
+    C : float, default=1.0
+        Inverse regularisation of the ranker and of the none gate.
+    random_state : int or None, default=None
+        Seed of the cross-validation folds that train the gate.
+
+    Attributes
+    ----------
+    gazetteer_ : Gazetteer
+        The names looked for, built at fit time.
+    stance_terms_ : tuple of str
+        Lowercased terms that carry a stance.
+    ranker_ : LogisticRegression
+        Scores candidate actors (mentions.FEATURES).
+    gate_ : LogisticRegression
+        P(some authority acts) from GATE_FEATURES.
+    metadata_ : dict
+        Version and training facts, filled in by training.
+    """
+
+    def __init__(
+        self,
+        *,
+        lead_chars: int = 600,
+        stance_terms: int = 120,
+        C: float = 1.0,
+        act_above: float = 0.5,
+        random_state=None,
+    ):
+        self.lead_chars = lead_chars
+        self.act_above = act_above
+        self.stance_terms = stance_terms
+        self.C = C
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any, *, stance_model: Any = None, stance_proba: np.ndarray | None = None):
+        """Learn the ranker and the gate from labelled articles.
+
+        Parameters
+        ----------
+        X : articles (a frame with headline/body, texts, or dicts)
+        y : sequence of (jurisdiction, authority) pairs
+        stance_model : StanceModel, optional
+            Source of the stance-bearing terms (its public weights).
+        stance_proba : ndarray of shape (n, 3), optional
+            The stance model's probabilities for X, columns adoption, neutral, restriction.
+        """
+        if self.lead_chars < 50:
+            raise ValueError(f"lead_chars must be >= 50, got {self.lead_chars!r}")
+        if not self.C > 0:
+            raise ValueError(f"C must be > 0, got {self.C!r}")
+        headlines, bodies = to_columns(X)
+        pairs = [(str(j), str(a)) for j, a in y]
+        if len(pairs) != len(headlines):
+            raise ValueError(f"X has {len(headlines)} articles but y has {len(pairs)} labels")
+        self.gazetteer_ = build_gazetteer()
+        self.stance_terms_ = _stance_terms(stance_model, self.stance_terms, self.gazetteer_)
+        gold = [self._canonical(j, a) for j, a in pairs]
+        found = self._candidates(headlines, bodies)
+        rows, targets, groups = [], [], []
+        for i, (cands, (j, a)) in enumerate(zip(found, gold, strict=True)):
+            if j == NONE or not cands:
+                continue
+            full = [c.jurisdiction == j and c.authority == a for c in cands]
+            hits = full if any(full) else [c.jurisdiction == j for c in cands]
+            rows.append(features(cands, len(headlines[i]), self.lead_chars))
+            targets += hits
+            groups += [i] * len(cands)
+        F, t, g = np.vstack(rows), np.asarray(targets), np.asarray(groups)
+        self.ranker_ = LogisticRegression(C=self.C, max_iter=2_000).fit(F, t)
+        # the gate learns from ranker scores the ranker did not see in training (grouped folds),
+        # else it would trust scores that are optimistic on the training rows
+        held_out = np.zeros(len(t))
+        for train, test in GroupKFold(n_splits=5).split(F, t, g):
+            part = LogisticRegression(C=self.C, max_iter=2_000).fit(F[train], t[train])
+            held_out[test] = part.decision_function(F[test])
+        scores_by_article = {}
+        start = 0
+        for i, cands in enumerate(found):
+            if gold[i][0] == NONE or not cands:
+                continue
+            scores_by_article[i] = held_out[start : start + len(cands)]
+            start += len(cands)
+        proba = self._proba_or_flat(stance_proba, len(headlines))
+        G = np.vstack(
+            [
+                self._gate_row(
+                    found[i],
+                    scores_by_article[i] if i in scores_by_article else self._scores(found[i], headlines[i]),
+                    proba[i],
+                    headlines[i],
+                )
+                for i in range(len(headlines))
+            ]
+        )
+        self.gate_ = LogisticRegression(C=self.C, max_iter=2_000).fit(G, [j != NONE for j, _ in gold])
+        self.metadata_: dict[str, Any] = {}
+        return self
+
+    # ------------------------------------------------------------------ predict
+
+    def predict(self, X: Any, *, stance_proba: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) object array of (jurisdiction, authority); ("none", "none") when no authority acts."""
+        return np.array(
+            [(p.jurisdiction, p.authority) for p in self.places(X, stance_proba=stance_proba)], dtype=object
+        ).reshape(-1, 2)
+
+    def places(self, X: Any, *, stance_proba: np.ndarray | None = None) -> list[Place]:
+        """One Place per article, with the jurisdiction's name."""
+        check_is_fitted(self)
+        headlines, bodies = to_columns(X)
+        return self.places_of(headlines, bodies, stance_proba=stance_proba)
+
+    def places_of(
+        self, headlines: list[str], bodies: list[str], *, stance_proba: np.ndarray | None = None
+    ) -> list[Place]:
+        """`places` on the parallel lists `to_columns` makes (what scoring already holds)."""
+        found = self._candidates(headlines, bodies)
+        proba = self._proba_or_flat(stance_proba, len(headlines))
+        sizes = [len(c) for c in found]
+        rows = [features(c, len(h), self.lead_chars) for c, h in zip(found, headlines, strict=True) if c]
+        scores = self.ranker_.decision_function(np.vstack(rows)) if rows else np.zeros(0)
+        per_article, start = [], 0
+        for n in sizes:
+            per_article.append(scores[start : start + n])
+            start += n
+        G = np.vstack(
+            [
+                self._gate_row(c, s, p, h)
+                for c, s, p, h in zip(found, per_article, proba, headlines, strict=True)
+            ]
+        )
+        acts = self.gate_.predict_proba(G)[:, 1] >= self.act_above if len(G) else np.zeros(0, dtype=bool)
+        out = []
+        names = self.gazetteer_.names
+        for cands, s, act in zip(found, per_article, acts, strict=True):
+            if not cands or not act:
+                out.append(Place(NONE, None, NONE))
+                continue
+            best = cands[int(np.argmax(s))]
+            out.append(Place(best.jurisdiction, names.get(best.jurisdiction), best.authority))
+        return out
+
+    # ------------------------------------------------------------------ helpers
+
+    def _canonical(self, jurisdiction: str, authority: str) -> tuple[str, str]:
+        jurisdiction = (jurisdiction or NONE).strip() or NONE
+        if jurisdiction.lower() == NONE:
+            return NONE, NONE
+        return jurisdiction, self.gazetteer_.canonical(jurisdiction, authority)
+
+    def canonical(self, jurisdiction: str, authority: str) -> tuple[str, str]:
+        """A label in the extractor's spelling (aliases -> canonical names), for measuring."""
+        check_is_fitted(self)
+        return self._canonical(jurisdiction, authority)
+
+    @property
+    def matcher_(self) -> Matcher:
+        # built on first use and never pickled: the automaton is rebuilt from the gazetteer in ~0.1 s
+        matcher = self.__dict__.get("_matcher")
+        if matcher is None:
+            matcher = self.__dict__["_matcher"] = Matcher(self.gazetteer_, self.stance_terms_)
+        return matcher
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_matcher", None)
+        return state
+
+    def _candidates(self, headlines: list[str], bodies: list[str]) -> list[list[Candidate]]:
+        matcher, n = self.matcher_, self.lead_chars
+        return [candidates(matcher, h or "", (b or "")[:n]) for h, b in zip(headlines, bodies, strict=True)]
+
+    def _scores(self, cands: list[Candidate], headline: str) -> np.ndarray:
+        if not cands:
+            return np.zeros(0)
+        return self.ranker_.decision_function(features(cands, len(headline), self.lead_chars))
+
+    @staticmethod
+    def _proba_or_flat(proba: np.ndarray | None, n: int) -> np.ndarray:
+        if proba is None:
+            return np.full((n, 3), 1 / 3)
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.shape != (n, 3):
+            raise ValueError(f"stance_proba must have shape ({n}, 3), got {proba.shape}")
+        return proba
+
+    def _gate_row(
+        self, cands: list[Candidate], scores: np.ndarray, proba: np.ndarray, headline: str
+    ) -> np.ndarray:
+        """What the none gate reads: the best candidate (its score and features), the runner-up's
+        score, and the stance probabilities."""
+        row = np.zeros(len(GATE_FEATURES))
+        row[4:7] = proba
+        if cands:
+            order = np.argsort(-scores)
+            row[0] = 1.0
+            row[1] = scores[order[0]]
+            row[2] = scores[order[1]] if len(order) > 1 else -5.0
+            row[3] = np.log1p(len(cands))
+            row[7:] = features(cands, len(headline), self.lead_chars)[order[0]]
+        return row
+
+
+def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[str, ...]:
+    """The k terms per direction that push the stance model hardest, names excluded.
+
+    Read through the model's public `linear_weights()` and `feature_names_`; a
+    term that is also a name ("sec", "pakistan") marks an actor, not a stance.
+    """
+    if stance_model is None or k == 0:
+        return ()
+    weights = np.asarray(stance_model.linear_weights())
+    relative = weights - weights.mean(axis=0, keepdims=True)
+    names = [str(n).partition("__")[2] for n in stance_model.feature_names_]
+    classes = [str(c) for c in stance_model.classes_]
+    terms: dict[str, None] = {}
+    for label in ("adoption", "restriction"):
+        if label not in classes:
+            continue
+        taken = 0
+        for index in np.argsort(-relative[classes.index(label)]):
+            term = names[index]
+            if term and term not in gazetteer.aliases and term not in gazetteer.local and term not in terms:
+                terms[term] = None
+                taken += 1
+                if taken >= k:
+                    break
+    return tuple(terms)
+
+
+# ---------------------------------------------------------------------- file format
+
+
+@dataclass
+class WhereManifest:
+    """What sits beside the extractor file: its digest and what it was trained with."""
+
+    sha256: str
+    version: str
+    created: str
+    sklearn_version: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_where(extractor: JurisdictionExtractor, directory: Path | str, *, created: str) -> WhereManifest:
+    """Write extractor.joblib and a manifest with its SHA-256 into `directory`."""
+    check_is_fitted(extractor)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / EXTRACTOR_FILE
+    joblib.dump(extractor, path, compress=3)
+    meta = dict(getattr(extractor, "metadata_", {}))
+    manifest = WhereManifest(
+        sha256=_digest(path),
+        version=meta.get("version", "unversioned"),
+        created=created,
+        sklearn_version=sklearn.__version__,
+        extra=meta,
+    )
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest.__dict__, indent=2) + "\n")
+    return manifest
+
+
+def load_where(
+    path: Path | str | None = None, *, expected_sha256: str | None = None
+) -> JurisdictionExtractor:
+    """Load a saved extractor, refusing a file whose digest does not match (as `load_model` does).
+
+    Defaults to REGSTANCE_WHERE_DIR, else the shipped `artifacts/jurisdiction`;
+    REGSTANCE_WHERE_SHA256 pins the digest outside the folder.
+    """
+    directory = Path(path or os.environ.get("REGSTANCE_WHERE_DIR") or DEFAULT_WHERE_DIR)
+    if directory.is_file():
+        directory = directory.parent
+    extractor_file, manifest_file = directory / EXTRACTOR_FILE, directory / MANIFEST_FILE
+    for needed in (extractor_file, manifest_file):
+        if not needed.is_file():
+            raise WhereIntegrityError(
+                f"no {needed.name} in {directory}: train one with `python -m training.where`"
+            )
+    manifest = json.loads(manifest_file.read_text())
+    actual = _digest(extractor_file)
+    expected = expected_sha256 or os.environ.get("REGSTANCE_WHERE_SHA256") or manifest.get("sha256")
+    if actual != expected:
+        raise WhereIntegrityError(
+            f"{extractor_file} has SHA-256 {actual}, expected {expected}: "
+            "the file was changed after training; retrain or restore it"
+        )
+    extractor = joblib.load(extractor_file)
+    if not isinstance(extractor, JurisdictionExtractor):
+        raise WhereIntegrityError(
+            f"{extractor_file} holds a {type(extractor).__name__}, not a JurisdictionExtractor"
+        )
+    return extractor

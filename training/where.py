@@ -1,0 +1,225 @@
+"""Train the jurisdiction extractor, measure it on the labelled test rows, write artifacts/jurisdiction/.
+
+The extractor learns from the jurisdiction-labelled train and validation rows
+only; its one free setting, the none gate's threshold, is chosen by grouped
+cross-validation on those rows. The test rows (all 1,281 of the test split) are
+read once, at the end. The stance model is read, never changed: its weights
+give the stance-bearing terms, its probabilities feed the none gate.
+
+Run: `python -m training.where` (writes extractor.joblib, manifest.json and
+metrics.json, then re-renders artifacts/MODEL_CARD.md with the new section).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+
+from classifier.gazetteer import NONE
+from classifier.model import StanceModel, load_model
+from classifier.where import JurisdictionExtractor, save_where
+from training.args import ARTIFACTS_DIR
+from training.data import CORPUS_DIR, CORPUS_FILE
+from training.model_card import write_model_card
+
+TEXT = ["headline", "body"]
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+#: Jurisdictions with fewer test rows than this are not ranked among the worst (too few to say).
+MIN_ROWS = 5
+SEED = 42
+
+
+def labelled(corpus: pd.DataFrame) -> pd.DataFrame:
+    rows = corpus[corpus["jurisdiction"].notna()].reset_index(drop=True)
+    if rows.empty:
+        raise ValueError("no jurisdiction labels in the corpus: run `python -m training.assemble`")
+    return rows
+
+
+def accuracy(gold: pd.DataFrame, pred: np.ndarray) -> dict:
+    """Jurisdiction accuracy overall and where an authority acts; authority accuracy likewise.
+
+    An authority counts as right only with its jurisdiction (both in canonical spelling).
+    """
+    j_ok = pred[:, 0] == gold["jurisdiction"].to_numpy()
+    a_ok = j_ok & (pred[:, 1] == gold["authority"].to_numpy())
+    acting = (gold["jurisdiction"] != NONE).to_numpy()
+    said_none = pred[:, 0] == NONE
+    return {
+        "n": len(gold),
+        "n_acting": int(acting.sum()),
+        "jurisdiction_accuracy": float(j_ok.mean()),
+        "jurisdiction_accuracy_where_authority_acts": float(j_ok[acting].mean()),
+        "authority_accuracy": float(a_ok.mean()),
+        "authority_accuracy_where_authority_acts": float(a_ok[acting].mean()),
+        "none_recall": float(said_none[~acting].mean()),
+        "none_precision": float((~acting[said_none]).mean()) if said_none.any() else None,
+        "acting_said_none": float(said_none[acting].mean()),
+    }
+
+
+def per_jurisdiction(gold: pd.DataFrame, pred: np.ndarray) -> dict:
+    """Per gold jurisdiction: rows, share found (recall), share right among those predicted."""
+    frame = pd.DataFrame({"gold": gold["jurisdiction"].to_numpy(), "pred": pred[:, 0]})
+    out = {}
+    for code, rows in frame.groupby("gold"):
+        predicted = frame[frame["pred"] == code]
+        out[code] = {
+            "n": len(rows),
+            "recall": float((rows["pred"] == code).mean()),
+            "precision": float((predicted["gold"] == code).mean()) if len(predicted) else None,
+            "predicted_instead": rows.loc[rows["pred"] != code, "pred"].value_counts().head(3).to_dict(),
+        }
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["n"]))
+
+
+def choose_threshold(train: pd.DataFrame, proba: np.ndarray, model: StanceModel) -> tuple[float, dict]:
+    """The none gate's threshold with the best mean of overall and acting accuracy, by grouped 5-fold CV."""
+    y = list(zip(train["jurisdiction"], train["authority"], strict=True))
+    folds = list(GroupKFold(n_splits=5).split(train, groups=train["story_id"]))
+    results = {}
+    gate = {}
+    for fit_idx, test_idx in folds:
+        extractor = JurisdictionExtractor(random_state=SEED).fit(
+            train.iloc[fit_idx][TEXT],
+            [y[i] for i in fit_idx],
+            stance_model=model,
+            stance_proba=proba[fit_idx],
+        )
+        for t in THRESHOLDS:
+            extractor.set_params(act_above=t)
+            gate.setdefault(t, np.empty((len(train), 2), dtype=object))[test_idx] = extractor.predict(
+                train.iloc[test_idx][TEXT], stance_proba=proba[test_idx]
+            )
+    for t, pred in gate.items():
+        results[t] = accuracy(train, pred)
+    best = max(
+        THRESHOLDS,
+        key=lambda t: (
+            results[t]["jurisdiction_accuracy"] + results[t]["jurisdiction_accuracy_where_authority_acts"]
+        ),
+    )
+    return best, {str(t): r for t, r in results.items()}
+
+
+def throughput(extractor: JurisdictionExtractor, frame: pd.DataFrame, proba: np.ndarray) -> float:
+    """Articles/s of the extractor alone on full articles (best of 3)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        extractor.predict(frame[TEXT], stance_proba=proba)
+        best = min(best, time.perf_counter() - start)
+    return len(frame) / best
+
+
+def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) -> dict:
+    started = time.perf_counter()
+    corpus = pd.read_parquet(Path(corpus_dir) / CORPUS_FILE)
+    rows = labelled(corpus)
+    model = load_model(Path(out_dir) / "model")
+    proba = model.predict_proba(rows[TEXT])
+    train_mask = (rows["split"] != "test").to_numpy()
+    train, test = rows[train_mask].reset_index(drop=True), rows[~train_mask].reset_index(drop=True)
+    threshold, cv = choose_threshold(train, proba[train_mask], model)
+    print(f"gate threshold {threshold} (CV on {len(train)} train+validation rows)", file=sys.stderr)
+
+    extractor = JurisdictionExtractor(act_above=threshold, random_state=SEED).fit(
+        train[TEXT],
+        list(zip(train["jurisdiction"], train["authority"], strict=True)),
+        stance_model=model,
+        stance_proba=proba[train_mask],
+    )
+    pred = extractor.predict(test[TEXT], stance_proba=proba[~train_mask])
+    scores = accuracy(test, pred)
+    per_code = per_jurisdiction(test, pred)
+    worst = sorted(
+        ((code, v) for code, v in per_code.items() if v["n"] >= MIN_ROWS and code != NONE),
+        key=lambda kv: kv[1]["recall"],
+    )[:5]
+    per_pool = {
+        pool: accuracy(test[test["pool"] == pool], pred[(test["pool"] == pool).to_numpy()])
+        for pool in sorted(test["pool"].unique())
+    }
+
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    code_sha = hashlib.sha256(
+        b"".join(
+            (Path(__file__).parents[1] / "classifier" / f).read_bytes()
+            for f in ("gazetteer.py", "mentions.py", "where.py", "data/authorities.csv", "data/places.csv")
+        )
+    ).hexdigest()
+    corpus_sha = hashlib.sha256((Path(corpus_dir) / CORPUS_FILE).read_bytes()).hexdigest()
+    fingerprint = hashlib.sha256(f"{code_sha}{corpus_sha}{model.version}{threshold}".encode()).hexdigest()[
+        :10
+    ]
+    extractor.metadata_ = {
+        "version": f"where-{trained_at[:10]}-{fingerprint}",
+        "trained_at": trained_at,
+        "stance_model_version": model.version,
+        "corpus_sha256": corpus_sha,
+        "n_train": len(train),
+        "act_above": threshold,
+        "aliases": len(extractor.gazetteer_.aliases),
+    }
+    where_dir = Path(out_dir) / "jurisdiction"
+    manifest = save_where(extractor, where_dir, created=trained_at)
+    wrong = test.assign(pred_jurisdiction=pred[:, 0], pred_authority=pred[:, 1])
+    wrong = wrong[wrong["pred_jurisdiction"] != wrong["jurisdiction"]]
+    metrics = {
+        "version": manifest.version,
+        "sha256": manifest.sha256,
+        "trained_at": trained_at,
+        "stance_model_version": model.version,
+        "command": "python -m training.where",
+        "n_train": len(train),
+        "gate_threshold": threshold,
+        "threshold_cv": cv,
+        "test": scores,
+        "test_per_pool": per_pool,
+        "test_per_jurisdiction": per_code,
+        "worst_jurisdictions": [{"jurisdiction": code, **v} for code, v in worst],
+        "test_errors_sample": wrong[
+            ["id", "headline", "jurisdiction", "authority", "pred_jurisdiction", "pred_authority"]
+        ]
+        .head(40)
+        .to_dict("records"),
+        "articles_per_s_one_core": round(throughput(extractor, test, proba[~train_mask]), 1),
+        "gazetteer": {
+            "aliases": len(extractor.gazetteer_.aliases),
+            "jurisdictions_named": len(extractor.gazetteer_.names),
+            "authorities": len({a for (_, a) in extractor.gazetteer_.kinds}),
+            "stance_terms": len(extractor.stance_terms_),
+        },
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    (where_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    stance_metrics = json.loads((Path(out_dir) / "metrics.json").read_text())
+    write_model_card(Path(out_dir) / "MODEL_CARD.md", stance_metrics)
+    return metrics
+
+
+def main() -> None:
+    m = train_where()
+    t = m["test"]
+    print(
+        f"test: jurisdiction {t['jurisdiction_accuracy']:.3f} overall, "
+        f"{t['jurisdiction_accuracy_where_authority_acts']:.3f} where an authority acts (n={t['n_acting']}); "
+        f"authority {t['authority_accuracy']:.3f} overall, {t['authority_accuracy_where_authority_acts']:.3f} "
+        f"where one acts; {m['articles_per_s_one_core']:,.0f} articles/s  ({m['version']})"
+    )
+    print(
+        "worst:",
+        ", ".join(f"{w['jurisdiction']} {w['recall']:.2f} (n={w['n']})" for w in m["worst_jurisdictions"]),
+    )
+
+
+if __name__ == "__main__":
+    main()
