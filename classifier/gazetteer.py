@@ -191,7 +191,7 @@ def build_gazetteer(authorities_file: Path = AUTHORITIES_FILE, places_file: Path
         # labels may write "FSC" for "FSC (South Korea)": the name without its qualifier, in its jurisdiction
         gaz.authorities.setdefault((jurisdiction, re.sub(r"\s*\(.*\)$", "", authority).lower()), authority)
     for (jurisdiction, generic), bodies in by_kind.items():
-        if len(bodies) == 1 and generic in ("central bank", "legislature", "tax authority"):
+        if len(bodies) == 1 and generic in ("central bank", "legislature", "tax authority", "regulator"):
             gaz.authorities[(jurisdiction, f"<unique {generic}>")] = next(iter(bodies))
 
     # countries: ISO names from pycountry, other spellings, capitals and demonyms from countryinfo

@@ -11,7 +11,9 @@ same jurisdiction. The extractor's ranker scores these rows.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from dataclasses import dataclass
 
 import ahocorasick
@@ -53,6 +55,21 @@ FEATURES = (
     "first_in_headline",
     "after_preposition",
     "headline_starts_with_it",
+    "jurisdiction_share",
+    "in_first_sentence",
+    "log_pull",
+    "pull_share",
+    "log_rest_pull",
+    "rest_pull_share",
+    "total_pull_share",
+    "name_toward",
+    "name_regulatory",
+    "name_toward_is_max",
+    "first_in_lead",
+    "coordinated_first_in_lead",
+    "former",
+    "owns_or_locates",
+    "unplaced",
 )
 
 
@@ -69,7 +86,11 @@ class Candidate:
     lead_first: int  # offset within the lead, -1 when not there
     headline_stance: float
     lead_stance: float
-    after_preposition: bool
+    after_preposition: int  # flags (see `_flags`) that every mention of it carries
+    pull: float = 0.0  # stance weight of the terms near its mentions (see `candidates`)
+    rest_pull: float = 0.0  # the same for its jurisdiction, in the body after the lead
+    name_toward: float = 0.0  # the stance model's weight for its name, toward this article's stance
+    name_regulatory: float = 0.0  # ... and away from neutral
 
 
 class Matcher:
@@ -82,7 +103,12 @@ class Matcher:
         Lowercased words and phrases that carry a stance ("ban", "approves").
     """
 
-    def __init__(self, gazetteer: Gazetteer, stance_terms: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        stance_terms: tuple[str, ...] = (),
+        name_weights: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.gazetteer = gazetteer
         self.payloads: list[tuple[str, bool, tuple[Entry, ...], tuple[Entry, ...]]] = []
         self.automaton = ahocorasick.Automaton()
@@ -95,16 +121,22 @@ class Matcher:
             self.automaton.add_word(key, (len(self.payloads), len(key)))
             self.payloads.append((written, sensitive, entries, local))
         self.automaton.make_automaton()
+        # the stance model's own weights for each name, (adoption, neutral, restriction) in the
+        # headline then in the body; zeros for names it has no feature for
+        weights = name_weights or {}
+        self.name_weights = np.array(
+            [weights.get(key, np.zeros(6)) for key in sorted(keys)], dtype=np.float64
+        ).reshape(-1, 6)
         # stance terms apart: a term such as "sec charges" must not swallow the name it contains
         self.stance_automaton = ahocorasick.Automaton()
-        for term in stance_terms:
-            self.stance_automaton.add_word(term, len(term))
+        for index, term in enumerate(stance_terms):
+            self.stance_automaton.add_word(term, (len(term), index))
         if stance_terms:
             self.stance_automaton.make_automaton()
 
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[int]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
-        start of every stance term."""
+        (start, term index) of every stance term."""
         lower = text.lower()
         if len(lower) != len(text):  # a few characters lowercase to two; keep offsets aligned
             lower = "".join(c.lower()[:1] or c for c in text)
@@ -121,10 +153,10 @@ class Matcher:
             names.append((start, end, payload))
         stance = []
         if self.stance_automaton.kind == ahocorasick.AHOCORASICK:
-            for end_index, length in self.stance_automaton.iter(lower):
+            for end_index, (length, index) in self.stance_automaton.iter(lower):
                 start, end = end_index + 1 - length, end_index + 1
                 if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
-                    stance.append(start)
+                    stance.append((start, index))
         return names, stance
 
 
@@ -141,16 +173,42 @@ def _distance(positions: list[int], at: int) -> float:
     return min(3.0, min(abs(p - at) for p in positions) / 50.0)
 
 
-def candidates(matcher: Matcher, headline: str, lead: str) -> list[Candidate]:
-    """Every actor the headline and lead name, merged by (jurisdiction, authority)."""
+def candidates(
+    matcher: Matcher,
+    headline: str,
+    lead: str,
+    term_weights: np.ndarray | None = None,
+    rest: str = "",
+    stance_mix: np.ndarray | None = None,
+) -> list[Candidate]:
+    """Every actor the headline and lead name, merged by (jurisdiction, authority).
+
+    `term_weights` (one per stance term: how hard it pushes toward this article's
+    stance) gives each candidate its `pull`: the weights of the stance terms near
+    each of its mentions, decaying with distance. The actor a stance is about sits
+    where the words that carry it are ("the government is setting aside 2,000 MW").
+    `rest`, the body after the lead, names no new candidates; it only adds its
+    pull to the jurisdictions the headline and lead named (`rest_pull`).
+    `stance_mix` (the article's stance probabilities) weighs what the stance model
+    itself learnt of each name: `name_toward`, how hard the name pushes toward this
+    article's stance, and `name_regulatory`, how far it pushes from neutral.
+    """
     gaz = matcher.gazetteer
     text = f"{headline}\n{lead}"
     split = len(headline)
-    named, stance_at = matcher.matches(text)
+    named, stance_found = matcher.matches(text)
+    stance_at = [s for s, _ in stance_found]
     head_stance = [s for s in stance_at if s < split]
     lead_stance = [s for s in stance_at if s > split]
+    weighted = (
+        [(s, float(term_weights[i])) for s, i in stance_found if term_weights[i] > 0]
+        if term_weights is not None
+        else []
+    )
 
-    raw: list[tuple[str, str, int, int, bool]] = []  # jurisdiction, authority, kind, start, after_prep
+    raw: list[
+        tuple[str, str, int, int, bool, int]
+    ] = []  # jurisdiction, authority, kind, start, after_prep, payload
     places: list[tuple[int, str]] = []  # (start, jurisdiction) of every place named
     pending: list[tuple[int, Entry]] = []  # unbound generic words, bound later to a place
     bound_to_next = -1
@@ -168,14 +226,23 @@ def candidates(matcher: Matcher, headline: str, lead: str) -> list[Candidate]:
             if nxt is not None and text[end : nxt[0]] in _BINDING_GAP and nxt[0] - end <= 3:
                 bound = _bind(gaz, entry.jurisdiction, matcher.payloads[nxt[2]])
                 if bound is not None:
-                    raw.append((entry.jurisdiction, bound, 1, start, False))
+                    raw.append(
+                        (entry.jurisdiction, bound, 1, start, _flags(text, start, end, False), payload)
+                    )
                     places.append((start, entry.jurisdiction))
                     bound_to_next = i + 1
                     continue
             places.append((start, entry.jurisdiction))
             authority = entry.authority if entry.kind == METONYM else "government"
             raw.append(
-                (entry.jurisdiction, authority, _KIND_OF[entry.kind], start, _after_preposition(text, start))
+                (
+                    entry.jurisdiction,
+                    authority,
+                    _KIND_OF[entry.kind],
+                    start,
+                    _flags(text, start, end, True),
+                    payload,
+                )
             )
         elif (entry is not None and entry.kind == AUTHORITY) or local:
             # "the Securities and Exchange Commission of Thailand", "the central bank of Iran"
@@ -185,23 +252,31 @@ def candidates(matcher: Matcher, headline: str, lead: str) -> list[Candidate]:
                 if place and place[0].kind in (COUNTRY, SUBDIVISION, METONYM):
                     bound = _bind(gaz, place[0].jurisdiction, matcher.payloads[payload])
                     if bound is not None:
-                        raw.append((place[0].jurisdiction, bound, 1, start, False))
+                        raw.append(
+                            (place[0].jurisdiction, bound, 1, start, _flags(text, start, end, False), nxt[2])
+                        )
                         places.append((nxt[0], place[0].jurisdiction))
                         bound_to_next = i + 1
                         continue
             if entry is not None and entry.kind == AUTHORITY:
-                raw.append((entry.jurisdiction, entry.authority, 0, start, False))
+                raw.append(
+                    (entry.jurisdiction, entry.authority, 0, start, _flags(text, start, end, False), payload)
+                )
             else:
-                pending.append((start, local[0]))
-    for start, entry in pending:  # "the government", "regulators": the nearest place named before
+                pending.append((start, local[0], payload, _flags(text, start, end, False)))
+    for start, entry, payload, flags in pending:  # "the government", "regulators": the nearest place before
         before = [j for s, j in places if s < start]
         after = [j for s, j in places if s > start]
         jurisdiction = before[-1] if before else (after[0] if after else None)
-        if jurisdiction is not None:
-            raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, False))
+        if jurisdiction is None:
+            # no place named at all ("Former OpenSea employee charged"): in this news that is
+            # mostly the US; flagged so the ranker and the gate learn how far to trust it
+            jurisdiction, flags = "US", flags | 8
+        raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, flags, payload))
 
     merged: dict[tuple[str, str], Candidate] = {}
-    for jurisdiction, authority, kind, start, after_prep in raw:
+    mix = stance_mix if stance_mix is not None else np.full(3, 1 / 3)
+    for jurisdiction, authority, kind, start, after_prep, payload in raw:
         key = (jurisdiction, authority)
         in_head = start < split
         c = merged.get(key)
@@ -211,14 +286,52 @@ def candidates(matcher: Matcher, headline: str, lead: str) -> list[Candidate]:
             )
         c.mentions += 1
         c.kinds.add(kind)
+        w = matcher.name_weights[payload, :3] if in_head else matcher.name_weights[payload, 3:]
+        c.name_toward = max(c.name_toward, float(w[0] * mix[0] + w[2] * mix[2]))
+        c.name_regulatory = max(c.name_regulatory, float(-w[1]))
+        for at, weight in weighted:
+            if (at < split) == in_head:  # the headline's words pull the headline's names, and so on
+                c.pull += weight * math.exp(-abs(at - start) / 80.0)
         if in_head and c.headline_first < 0:
             c.headline_first = start
             c.headline_stance = _distance(head_stance, start)
         if not in_head and c.lead_first < 0:
             c.lead_first = start - split - 1
             c.lead_stance = _distance(lead_stance, start)
-        c.after_preposition = c.after_preposition and after_prep
-    return list(merged.values())
+        c.after_preposition = c.after_preposition & after_prep
+    out = list(merged.values())
+    if rest and weighted is not None and term_weights is not None and out:
+        pull = _rest_pull(matcher, rest, term_weights, places[-1][1] if places else None)
+        for c in out:
+            c.rest_pull = pull.get(c.jurisdiction, 0.0)
+    return out
+
+
+def _rest_pull(
+    matcher: Matcher, rest: str, term_weights: np.ndarray, last_place: str | None
+) -> dict[str, float]:
+    """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
+    named, stance_found = matcher.matches(rest)
+    weighted = [(s, float(term_weights[i])) for s, i in stance_found if term_weights[i] > 0]
+    if not weighted or not named:
+        return {}
+    pull: dict[str, float] = {}
+    place = last_place
+    for start, _, payload in named:
+        _, _, entries, local = matcher.payloads[payload]
+        if entries and entries[0].kind == BLOCK:
+            continue
+        if entries:
+            jurisdiction = entries[0].jurisdiction
+            if entries[0].kind != AUTHORITY:
+                place = jurisdiction
+        elif local and place is not None:
+            jurisdiction = place  # "the government": the last place named
+        else:
+            continue
+        near = sum(w * math.exp(-abs(at - start) / 80.0) for at, w in weighted)
+        pull[jurisdiction] = pull.get(jurisdiction, 0.0) + near
+    return pull
 
 
 def _bind(gaz: Gazetteer, jurisdiction: str, payload: tuple) -> str | None:
@@ -245,10 +358,33 @@ def _bind(gaz: Gazetteer, jurisdiction: str, payload: tuple) -> str | None:
     return gaz.canonical(jurisdiction, generic)
 
 
-def _after_preposition(text: str, start: int) -> bool:
-    """ "an exchange in Singapore", "users from Nigeria": a place as a location, not an actor."""
-    before = text[max(0, start - 6) : start].lower()
-    return before.endswith((" in ", " from ", " across ", " to ", "\nin "))
+#: Words that, right after a place, make it a location or an owner, not an actor:
+#: "Australia's largest bank", "Russian region", "a Texas man", "Chinese tech giants".
+_NON_ACTOR = re.compile(
+    r"(?:'s|’s)?\s+(?:largest |biggest |top |leading |major |own |local |first |state-owned |state-run )?"
+    r"(?:banks?|bankers?|lenders?|compan(?:y|ies)|firms?|startups?|exchanges?|platforms?|miners?|mining|"
+    r"industry|market|markets|economy|investors?|traders?|users?|citizens|residents|people|man|woman|"
+    r"men|women|couple|family|families|customers|clients|region|regions|city|town|village|tech|giants?|"
+    r"fintechs?|crypto|bitcoin|btc|stablecoin|hackers?|developers?|entrepreneurs?|businesses|brands?|"
+    r"chain|club|orthodox|church|oligarchs?|expats?|fans|players|students|gym|hub|pilot|flood|billionaire)\b",
+    re.IGNORECASE,
+)
+_FORMER = re.compile(r"(?:\b(?:ex|former|onetime|one-time|erstwhile|late)[- ])$", re.IGNORECASE)
+
+
+def _flags(text: str, start: int, end: int, place: bool) -> int:
+    """Why a mention may not be the actor: 1 after a preposition ("an exchange in Singapore"),
+    2 a former office ("ex-SEC chair"), 4 a place owning or locating something else
+    ("Australia's largest bank"); 8 (set by `candidates`) no place named at all."""
+    before = text[max(0, start - 12) : start]
+    flags = 0
+    if place and before.lower().endswith((" in ", " from ", " across ", " to ", "\nin ")):
+        flags |= 1
+    if _FORMER.search(before):
+        flags |= 2
+    if place and _NON_ACTOR.match(text, end):
+        flags |= 4
+    return flags
 
 
 def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> np.ndarray:
@@ -262,7 +398,19 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
     order = sorted(range(len(cands)), key=lambda i: cands[i].first)
     rank = {i: r for r, i in enumerate(order)}
     head_first = min((c.headline_first for c in cands if c.headline_first >= 0), default=-1)
+    lead_first = min((c.lead_first for c in cands if c.lead_first >= 0), default=-1)
+    # two actors named side by side in the headline ("El Salvador, Pakistan inaugurate ..."):
+    # the headline's order says little, the lead's says more
+    in_head = sorted({c.headline_first for c in cands if c.headline_first >= 0})
+    coordinated = (
+        any(0 < b - a <= 20 for a, b in itertools.pairwise(in_head))
+        and len({c.jurisdiction for c in cands if c.headline_first >= 0}) > 1
+    )
     k = len(CANDIDATE_KINDS)
+    total = sum(same.values())
+    pulls = sum(c.pull for c in cands)
+    top_toward = max(c.name_toward for c in cands)
+    rest_pulls = sum({c.jurisdiction: c.rest_pull for c in cands}.values())
     for i, c in enumerate(cands):
         row = rows[i]
         row[0] = c.headline_first >= 0
@@ -280,6 +428,21 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
         row[10 + k] = c.authority in GENERIC_KINDS
         row[11 + k] = min(rank[i], 5) / 5
         row[12 + k] = c.headline_first >= 0 and c.headline_first == head_first
-        row[13 + k] = c.after_preposition
+        row[13 + k] = bool(c.after_preposition & 1)
         row[14 + k] = 0 <= c.headline_first <= 2
+        row[15 + k] = same[c.jurisdiction] / total
+        row[16 + k] = 0 <= c.lead_first < 200
+        row[17 + k] = math.log1p(c.pull)
+        row[18 + k] = c.pull / pulls if pulls > 0 else 0.0
+        row[19 + k] = math.log1p(c.rest_pull)
+        row[20 + k] = c.rest_pull / rest_pulls if rest_pulls > 0 else 0.0
+        row[21 + k] = (c.pull + c.rest_pull) / (pulls + rest_pulls) if pulls + rest_pulls > 0 else 0.0
+        row[22 + k] = c.name_toward
+        row[23 + k] = c.name_regulatory
+        row[24 + k] = c.name_toward > 0 and c.name_toward == top_toward
+        row[25 + k] = c.lead_first >= 0 and c.lead_first == lead_first
+        row[26 + k] = row[25 + k] and coordinated
+        row[27 + k] = bool(c.after_preposition & 2)
+        row[28 + k] = bool(c.after_preposition & 4)
+        row[29 + k] = bool(c.after_preposition & 8)
     return rows

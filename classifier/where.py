@@ -31,8 +31,10 @@ from typing import Any
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
@@ -46,6 +48,8 @@ MANIFEST_FILE = "manifest.json"
 DEFAULT_WHERE_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "jurisdiction"
 #: The columns the extractor adds to a scored frame, in order.
 WHERE_COLUMNS = ("jurisdiction", "jurisdiction_name", "authority")
+#: In `fit`'s y: some authority acts, but which one is not labelled.
+UNKNOWN = "?"
 GATE_FEATURES = (
     "has_candidate",
     "best_score",
@@ -55,6 +59,12 @@ GATE_FEATURES = (
     "p_neutral",
     "p_restriction",
     *(f"best_{name}" for name in FEATURES),
+)
+
+
+#: Stateless (nothing to fit or save): the same hashing at fit and at prediction.
+_HEADLINE_HASH = HashingVectorizer(
+    n_features=2**16, ngram_range=(1, 2), alternate_sign=False, norm="l2", token_pattern=r"(?u)\b\w+\b"
 )
 
 
@@ -77,8 +87,11 @@ class JurisdictionExtractor(BaseEstimator):
     Parameters
     ----------
     lead_chars : int, default=600
-        Characters of the body read after the headline: the guide decides on the
-        headline and the lead.
+        Characters of the body read after the headline for candidate actors: the
+        guide decides on the headline and the lead.
+    reach_chars : int, default=1500
+        The body up to here (the stance model reads as much) only adds the pull of
+        its stance-bearing words to the jurisdictions already named.
     stance_terms : int, default=120
         Stance-bearing terms taken per direction (adoption, restriction) from the
         stance model passed to `fit`.
@@ -105,12 +118,20 @@ class JurisdictionExtractor(BaseEstimator):
         self,
         *,
         lead_chars: int = 600,
+        reach_chars: int = 1_500,
         stance_terms: int = 120,
         C: float = 1.0,
         act_above: float = 0.5,
+        headline_words: bool = True,
+        gate_C: float = 1.0,
+        prefer_named: bool = True,
         random_state=None,
     ):
+        self.prefer_named = prefer_named
+        self.headline_words = headline_words
+        self.gate_C = gate_C
         self.lead_chars = lead_chars
+        self.reach_chars = reach_chars
         self.act_above = act_above
         self.stance_terms = stance_terms
         self.C = C
@@ -125,6 +146,8 @@ class JurisdictionExtractor(BaseEstimator):
         ----------
         X : articles (a frame with headline/body, texts, or dicts)
         y : sequence of (jurisdiction, authority) pairs
+            ("?", "?") marks an article where some authority acts but which is not
+            labelled (an adoption or restriction article): it teaches the none gate only.
         stance_model : StanceModel, optional
             Source of the stance-bearing terms (its public weights).
         stance_proba : ndarray of shape (n, 3), optional
@@ -139,12 +162,16 @@ class JurisdictionExtractor(BaseEstimator):
         if len(pairs) != len(headlines):
             raise ValueError(f"X has {len(headlines)} articles but y has {len(pairs)} labels")
         self.gazetteer_ = build_gazetteer()
-        self.stance_terms_ = _stance_terms(stance_model, self.stance_terms, self.gazetteer_)
+        self.stance_terms_, self.stance_weights_ = _stance_terms(
+            stance_model, self.stance_terms, self.gazetteer_
+        )
+        self.name_weights_ = _name_weights(stance_model, self.gazetteer_)
         gold = [self._canonical(j, a) for j, a in pairs]
-        found = self._candidates(headlines, bodies)
+        proba = self._proba_or_flat(stance_proba, len(headlines))
+        found = self._candidates(headlines, bodies, proba)
         rows, targets, groups = [], [], []
         for i, (cands, (j, a)) in enumerate(zip(found, gold, strict=True)):
-            if j == NONE or not cands:
+            if j in (NONE, UNKNOWN) or not cands:
                 continue
             full = [c.jurisdiction == j and c.authority == a for c in cands]
             hits = full if any(full) else [c.jurisdiction == j for c in cands]
@@ -152,21 +179,20 @@ class JurisdictionExtractor(BaseEstimator):
             targets += hits
             groups += [i] * len(cands)
         F, t, g = np.vstack(rows), np.asarray(targets), np.asarray(groups)
-        self.ranker_ = LogisticRegression(C=self.C, max_iter=2_000).fit(F, t)
+        self.ranker_ = self._linear().fit(F, t)
         # the gate learns from ranker scores the ranker did not see in training (grouped folds),
         # else it would trust scores that are optimistic on the training rows
         held_out = np.zeros(len(t))
         for train, test in GroupKFold(n_splits=5).split(F, t, g):
-            part = LogisticRegression(C=self.C, max_iter=2_000).fit(F[train], t[train])
+            part = self._linear().fit(F[train], t[train])
             held_out[test] = part.decision_function(F[test])
         scores_by_article = {}
         start = 0
         for i, cands in enumerate(found):
-            if gold[i][0] == NONE or not cands:
+            if gold[i][0] in (NONE, UNKNOWN) or not cands:
                 continue
             scores_by_article[i] = held_out[start : start + len(cands)]
             start += len(cands)
-        proba = self._proba_or_flat(stance_proba, len(headlines))
         G = np.vstack(
             [
                 self._gate_row(
@@ -178,7 +204,9 @@ class JurisdictionExtractor(BaseEstimator):
                 for i in range(len(headlines))
             ]
         )
-        self.gate_ = LogisticRegression(C=self.C, max_iter=2_000).fit(G, [j != NONE for j, _ in gold])
+        self.gate_ = LogisticRegression(C=self.gate_C, max_iter=5_000).fit(
+            self._gate_matrix(G, headlines), [j != NONE for j, _ in gold]
+        )
         self.metadata_: dict[str, Any] = {}
         return self
 
@@ -200,8 +228,8 @@ class JurisdictionExtractor(BaseEstimator):
         self, headlines: list[str], bodies: list[str], *, stance_proba: np.ndarray | None = None
     ) -> list[Place]:
         """`places` on the parallel lists `to_columns` makes (what scoring already holds)."""
-        found = self._candidates(headlines, bodies)
         proba = self._proba_or_flat(stance_proba, len(headlines))
+        found = self._candidates(headlines, bodies, proba)
         sizes = [len(c) for c in found]
         rows = [features(c, len(h), self.lead_chars) for c, h in zip(found, headlines, strict=True) if c]
         scores = self.ranker_.decision_function(np.vstack(rows)) if rows else np.zeros(0)
@@ -215,7 +243,11 @@ class JurisdictionExtractor(BaseEstimator):
                 for c, s, p, h in zip(found, per_article, proba, headlines, strict=True)
             ]
         )
-        acts = self.gate_.predict_proba(G)[:, 1] >= self.act_above if len(G) else np.zeros(0, dtype=bool)
+        acts = (
+            self.gate_.predict_proba(self._gate_matrix(G, headlines))[:, 1] >= self.act_above
+            if len(G)
+            else np.zeros(0, dtype=bool)
+        )
         out = []
         names = self.gazetteer_.names
         for cands, s, act in zip(found, per_article, acts, strict=True):
@@ -223,6 +255,18 @@ class JurisdictionExtractor(BaseEstimator):
                 out.append(Place(NONE, None, NONE))
                 continue
             best = cands[int(np.argmax(s))]
+            if self.prefer_named and best.authority == "government" and not best.kinds & {0, 1}:
+                # a bare place ("Thailand bans ...") stands for its government unless the
+                # headline or lead names the body that acts there: take the best such body
+                named = [
+                    (score, c)
+                    for score, c in zip(s, cands, strict=True)
+                    if c.jurisdiction == best.jurisdiction
+                    and c.kinds & {0, 1}
+                    and c.authority != "government"
+                ]
+                if named:
+                    best = max(named, key=lambda pair: pair[0])[1]
             out.append(Place(best.jurisdiction, names.get(best.jurisdiction), best.authority))
         return out
 
@@ -232,7 +276,12 @@ class JurisdictionExtractor(BaseEstimator):
         jurisdiction = (jurisdiction or NONE).strip() or NONE
         if jurisdiction.lower() == NONE:
             return NONE, NONE
+        if jurisdiction == UNKNOWN:
+            return UNKNOWN, UNKNOWN
         return jurisdiction, self.gazetteer_.canonical(jurisdiction, authority)
+
+    def _linear(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, max_iter=2_000)
 
     def canonical(self, jurisdiction: str, authority: str) -> tuple[str, str]:
         """A label in the extractor's spelling (aliases -> canonical names), for measuring."""
@@ -244,7 +293,9 @@ class JurisdictionExtractor(BaseEstimator):
         # built on first use and never pickled: the automaton is rebuilt from the gazetteer in ~0.1 s
         matcher = self.__dict__.get("_matcher")
         if matcher is None:
-            matcher = self.__dict__["_matcher"] = Matcher(self.gazetteer_, self.stance_terms_)
+            matcher = self.__dict__["_matcher"] = Matcher(
+                self.gazetteer_, self.stance_terms_, getattr(self, "name_weights_", None)
+            )
         return matcher
 
     def __getstate__(self) -> dict:
@@ -252,9 +303,25 @@ class JurisdictionExtractor(BaseEstimator):
         state.pop("_matcher", None)
         return state
 
-    def _candidates(self, headlines: list[str], bodies: list[str]) -> list[list[Candidate]]:
+    def _candidates(
+        self, headlines: list[str], bodies: list[str], proba: np.ndarray
+    ) -> list[list[Candidate]]:
         matcher, n = self.matcher_, self.lead_chars
-        return [candidates(matcher, h or "", (b or "")[:n]) for h, b in zip(headlines, bodies, strict=True)]
+        # each stance term's push toward each article's stance: its adoption and restriction
+        # weights mixed by the article's probabilities of those two labels
+        weights = self.stance_weights_ @ proba[:, [0, 2]].T if len(self.stance_terms_) else None
+        reach = self.reach_chars
+        return [
+            candidates(
+                matcher,
+                h or "",
+                (b or "")[:n],
+                None if weights is None else weights[:, i],
+                (b or "")[n:reach],
+                proba[i],
+            )
+            for i, (h, b) in enumerate(zip(headlines, bodies, strict=True))
+        ]
 
     def _scores(self, cands: list[Candidate], headline: str) -> np.ndarray:
         if not cands:
@@ -269,6 +336,14 @@ class JurisdictionExtractor(BaseEstimator):
         if proba.shape != (n, 3):
             raise ValueError(f"stance_proba must have shape ({n}, 3), got {proba.shape}")
         return proba
+
+    def _gate_matrix(self, G: np.ndarray, headlines: list[str]) -> Any:
+        """The gate's input: its dense features, and (headline_words) the headline's hashed words,
+        which tell a price or company story from an authority's act whatever names it holds."""
+        if not self.headline_words:
+            return G
+        hashed = _HEADLINE_HASH.transform(headlines)
+        return sp.hstack([sp.csr_matrix(G), hashed], format="csr")
 
     def _gate_row(
         self, cands: list[Candidate], scores: np.ndarray, proba: np.ndarray, headline: str
@@ -287,18 +362,20 @@ class JurisdictionExtractor(BaseEstimator):
         return row
 
 
-def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[str, ...]:
-    """The k terms per direction that push the stance model hardest, names excluded.
+def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[tuple[str, ...], np.ndarray]:
+    """The k terms per direction that push the stance model hardest, names excluded, and
+    their (adoption, restriction) weights, relative to the mean over classes and floored at 0.
 
     Read through the model's public `linear_weights()` and `feature_names_`; a
     term that is also a name ("sec", "pakistan") marks an actor, not a stance.
     """
     if stance_model is None or k == 0:
-        return ()
+        return (), np.zeros((0, 2))
     weights = np.asarray(stance_model.linear_weights())
     relative = weights - weights.mean(axis=0, keepdims=True)
     names = [str(n).partition("__")[2] for n in stance_model.feature_names_]
     classes = [str(c) for c in stance_model.classes_]
+    name_words = _name_words(gazetteer)
     terms: dict[str, None] = {}
     for label in ("adoption", "restriction"):
         if label not in classes:
@@ -306,12 +383,71 @@ def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[str,
         taken = 0
         for index in np.argsort(-relative[classes.index(label)]):
             term = names[index]
-            if term and term not in gazetteer.aliases and term not in gazetteer.local and term not in terms:
+            if (
+                term
+                and term not in terms
+                and term not in gazetteer.local
+                and term not in gazetteer.aliases
+                and not name_words.intersection(term.split())
+            ):
                 terms[term] = None
                 taken += 1
                 if taken >= k:
                     break
-    return tuple(terms)
+    # a term appears as a headline and as a body feature; keep its strongest weight per direction
+    strongest: dict[str, np.ndarray] = {t: np.zeros(2) for t in terms}
+    for index, term in enumerate(names):
+        if term in strongest:
+            for col, label in enumerate(("adoption", "restriction")):
+                if label in classes:
+                    value = max(0.0, float(relative[classes.index(label), index]))
+                    strongest[term][col] = max(strongest[term][col], value)
+    return tuple(terms), np.array([strongest[t] for t in terms]).reshape(-1, 2)
+
+
+def _name_weights(stance_model: Any, gazetteer: Gazetteer) -> dict[str, np.ndarray]:
+    """Per alias the stance model has a feature for ("pakistan", "el salvador", "sec"): its
+    (adoption, neutral, restriction) weights relative to the class mean, headline then body.
+
+    The stance model memorises names; which names carry its stance is evidence of
+    which actor the stance is about. Read through its public weights.
+    """
+    if stance_model is None:
+        return {}
+    weights = np.asarray(stance_model.linear_weights())
+    relative = weights - weights.mean(axis=0, keepdims=True)
+    classes = [str(c) for c in stance_model.classes_]
+    order = [classes.index(label) for label in ("adoption", "neutral", "restriction")]
+    index = {str(n): i for i, n in enumerate(stance_model.feature_names_)}
+    out = {}
+    for key in set(gazetteer.aliases) | set(gazetteer.local):
+        head, body = index.get(f"headline__{key}"), index.get(f"body__{key}")
+        if head is None and body is None:
+            continue
+        row = np.zeros(6)
+        if head is not None:
+            row[:3] = relative[order, head]
+        if body is not None:
+            row[3:] = relative[order, body]
+        out[key] = row
+    return out
+
+
+#: Words of names that also carry meaning of their own; a stance term may contain them.
+_COMMON = {
+    "the", "of", "and", "for", "in", "on", "to", "bank", "national", "state", "states", "central", "republic",
+    "federal", "department", "commission", "authority", "ministry", "council", "court", "united", "new",
+    "south", "north", "financial", "services", "securities", "exchange", "reserve", "office", "agency",
+    "government", "house", "senate", "congress", "trade", "digital", "assets", "crypto", "tax", "law",
+}  # fmt: skip
+
+
+def _name_words(gazetteer: Gazetteer) -> set[str]:
+    """Words of the gazetteer's names ("salvador", "pakistan", "gensler"), less common words."""
+    words = set()
+    for key in gazetteer.aliases:
+        words.update(w for w in key.split() if w.isalpha() and w not in _COMMON)
+    return words
 
 
 # ---------------------------------------------------------------------- file format

@@ -1,10 +1,18 @@
 """Train the jurisdiction extractor, measure it on the labelled test rows, write artifacts/jurisdiction/.
 
-The extractor learns from the jurisdiction-labelled train and validation rows
-only; its one free setting, the none gate's threshold, is chosen by grouped
-cross-validation on those rows. The test rows (all 1,281 of the test split) are
-read once, at the end. The stance model is read, never changed: its weights
-give the stance-bearing terms, its probabilities feed the none gate.
+The extractor learns from train and validation rows only:
+- its ranker from the jurisdiction-labelled ones;
+- its none gate from those and from every other train/validation row whose stance
+  label settles the question: an adoption or restriction article has an acting
+  authority by the guide's definition; a neutral article tagged `other` (not about
+  regulation) or `untagged` (ordinary news) almost never does. Of the labelled
+  rows, 99 % and 95 % agree (see the model card);
+- the gate's stance probabilities are out of fold: five stance models with the
+  shipped model's settings, each scoring the rows it did not see, so the gate
+  learns how far to trust probabilities as they are on new text. The shipped stance
+  model itself is never refit or changed; at prediction the gate reads its output.
+The gate's threshold is chosen by grouped cross-validation on the labelled rows.
+The test rows (all 1,281 of the test split) are read once, at the end.
 
 Run: `python -m training.where` (writes extractor.joblib, manifest.json and
 metrics.json, then re-renders artifacts/MODEL_CARD.md with the new section).
@@ -25,16 +33,18 @@ from sklearn.model_selection import GroupKFold
 
 from classifier.gazetteer import NONE
 from classifier.model import StanceModel, load_model
-from classifier.where import JurisdictionExtractor, save_where
+from classifier.where import UNKNOWN, JurisdictionExtractor, save_where
 from training.args import ARTIFACTS_DIR
 from training.data import CORPUS_DIR, CORPUS_FILE
 from training.model_card import write_model_card
 
 TEXT = ["headline", "body"]
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: Jurisdictions with fewer test rows than this are not ranked among the worst (too few to say).
 MIN_ROWS = 5
 SEED = 42
+#: The issue's targets for jurisdiction accuracy on test: overall, and where an authority acts.
+TARGET_OVERALL, TARGET_ACTING = 0.90, 0.85
 
 
 def labelled(corpus: pd.DataFrame) -> pd.DataFrame:
@@ -81,19 +91,54 @@ def per_jurisdiction(gold: pd.DataFrame, pred: np.ndarray) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]["n"]))
 
 
-def choose_threshold(train: pd.DataFrame, proba: np.ndarray, model: StanceModel) -> tuple[float, dict]:
-    """The none gate's threshold with the best mean of overall and acting accuracy, by grouped 5-fold CV."""
-    y = list(zip(train["jurisdiction"], train["authority"], strict=True))
+def out_of_fold_proba(rows: pd.DataFrame, model: StanceModel, folds: int = 5) -> np.ndarray:
+    """Stance probabilities of each row from a stance model (the shipped one's settings) that did
+    not train on it: grouped by story, so near-duplicates do not leak."""
+    params = {k: v for k, v in model.get_params().items() if k != "abstain_below"}
+    proba = np.zeros((len(rows), 3))
+    for fit_idx, test_idx in GroupKFold(n_splits=folds).split(rows, groups=rows["story_id"]):
+        part = StanceModel(**params).fit(rows.iloc[fit_idx][TEXT], rows.iloc[fit_idx]["label"])
+        proba[test_idx] = part.predict_proba(rows.iloc[test_idx][TEXT])
+    return proba
+
+
+def weak_targets(rows: pd.DataFrame) -> pd.Series:
+    """For the gate only: "?" (some authority acts) for adoption and restriction rows, "none" for
+    neutral rows about something else; None where the stance label does not settle it."""
+    out = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    out[rows["label"].isin(["adoption", "restriction"])] = UNKNOWN
+    out[(rows["label"] == "neutral") & rows["neutral_topic"].isin(["other", "untagged"])] = NONE
+    return out
+
+
+def fit_extractor(
+    labelled_rows: pd.DataFrame,
+    labelled_proba: np.ndarray,
+    weak: pd.DataFrame,
+    weak_proba: np.ndarray,
+    model: StanceModel,
+    **params,
+) -> JurisdictionExtractor:
+    """The extractor fitted on labelled rows plus the weakly labelled gate rows."""
+    X = pd.concat([labelled_rows[TEXT], weak[TEXT]], ignore_index=True)
+    y = list(zip(labelled_rows["jurisdiction"], labelled_rows["authority"], strict=True))
+    y += [(t, t) for t in weak["weak"]]
+    proba = np.vstack([labelled_proba, weak_proba])
+    return JurisdictionExtractor(random_state=SEED, **params).fit(
+        X, y, stance_model=model, stance_proba=proba
+    )
+
+
+def choose_threshold(
+    train: pd.DataFrame, proba: np.ndarray, weak: pd.DataFrame, weak_proba: np.ndarray, model: StanceModel
+) -> tuple[float, dict]:
+    """The none gate's threshold nearest both accuracy targets, by grouped 5-fold CV over the
+    labelled rows (the weak rows always train)."""
     folds = list(GroupKFold(n_splits=5).split(train, groups=train["story_id"]))
     results = {}
     gate = {}
     for fit_idx, test_idx in folds:
-        extractor = JurisdictionExtractor(random_state=SEED).fit(
-            train.iloc[fit_idx][TEXT],
-            [y[i] for i in fit_idx],
-            stance_model=model,
-            stance_proba=proba[fit_idx],
-        )
+        extractor = fit_extractor(train.iloc[fit_idx], proba[fit_idx], weak, weak_proba, model)
         for t in THRESHOLDS:
             extractor.set_params(act_above=t)
             gate.setdefault(t, np.empty((len(train), 2), dtype=object))[test_idx] = extractor.predict(
@@ -101,13 +146,26 @@ def choose_threshold(train: pd.DataFrame, proba: np.ndarray, model: StanceModel)
             )
     for t, pred in gate.items():
         results[t] = accuracy(train, pred)
+    # the threshold that comes closest to both targets at once (the worse of the two ratios)
     best = max(
         THRESHOLDS,
-        key=lambda t: (
-            results[t]["jurisdiction_accuracy"] + results[t]["jurisdiction_accuracy_where_authority_acts"]
+        key=lambda t: min(
+            results[t]["jurisdiction_accuracy"] / TARGET_OVERALL,
+            results[t]["jurisdiction_accuracy_where_authority_acts"] / TARGET_ACTING,
         ),
     )
     return best, {str(t): r for t, r in results.items()}
+
+
+def weak_agreement(train: pd.DataFrame) -> dict:
+    """How often the stance-derived gate target matches the jurisdiction label, on labelled rows."""
+    weak = weak_targets(train)
+    acting = train["jurisdiction"] != NONE
+    return {
+        "adoption_or_restriction_acting": float(acting[weak == UNKNOWN].mean()),
+        "neutral_other_or_untagged_none": float((~acting)[weak == NONE].mean()),
+        "n": int(weak.notna().sum()),
+    }
 
 
 def throughput(extractor: JurisdictionExtractor, frame: pd.DataFrame, proba: np.ndarray) -> float:
@@ -123,21 +181,21 @@ def throughput(extractor: JurisdictionExtractor, frame: pd.DataFrame, proba: np.
 def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) -> dict:
     started = time.perf_counter()
     corpus = pd.read_parquet(Path(corpus_dir) / CORPUS_FILE)
-    rows = labelled(corpus)
     model = load_model(Path(out_dir) / "model")
-    proba = model.predict_proba(rows[TEXT])
-    train_mask = (rows["split"] != "test").to_numpy()
-    train, test = rows[train_mask].reset_index(drop=True), rows[~train_mask].reset_index(drop=True)
-    threshold, cv = choose_threshold(train, proba[train_mask], model)
-    print(f"gate threshold {threshold} (CV on {len(train)} train+validation rows)", file=sys.stderr)
+    seen = corpus[corpus["split"] != "test"].reset_index(drop=True)
+    seen_proba = out_of_fold_proba(seen, model)
+    has_label = seen["jurisdiction"].notna().to_numpy()
+    train, train_proba = seen[has_label].reset_index(drop=True), seen_proba[has_label]
+    weak = seen[~has_label].assign(weak=weak_targets(seen[~has_label]))
+    keep = weak["weak"].notna().to_numpy()
+    weak, weak_proba = weak[keep].reset_index(drop=True), seen_proba[~has_label][keep]
+    test = labelled(corpus[corpus["split"] == "test"])
+    test_proba = model.predict_proba(test[TEXT])  # the shipped stance model, as every door runs it
+    threshold, cv = choose_threshold(train, train_proba, weak, weak_proba, model)
+    print(f"gate threshold {threshold} (CV on {len(train)} labelled train+validation rows)", file=sys.stderr)
 
-    extractor = JurisdictionExtractor(act_above=threshold, random_state=SEED).fit(
-        train[TEXT],
-        list(zip(train["jurisdiction"], train["authority"], strict=True)),
-        stance_model=model,
-        stance_proba=proba[train_mask],
-    )
-    pred = extractor.predict(test[TEXT], stance_proba=proba[~train_mask])
+    extractor = fit_extractor(train, train_proba, weak, weak_proba, model, act_above=threshold)
+    pred = extractor.predict(test[TEXT], stance_proba=test_proba)
     scores = accuracy(test, pred)
     per_code = per_jurisdiction(test, pred)
     worst = sorted(
@@ -166,6 +224,7 @@ def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) ->
         "stance_model_version": model.version,
         "corpus_sha256": corpus_sha,
         "n_train": len(train),
+        "n_gate_only": len(weak),
         "act_above": threshold,
         "aliases": len(extractor.gazetteer_.aliases),
     }
@@ -180,6 +239,8 @@ def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) ->
         "stance_model_version": model.version,
         "command": "python -m training.where",
         "n_train": len(train),
+        "n_gate_only": len(weak),
+        "weak_label_agreement": weak_agreement(train),
         "gate_threshold": threshold,
         "threshold_cv": cv,
         "test": scores,
@@ -191,7 +252,7 @@ def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) ->
         ]
         .head(40)
         .to_dict("records"),
-        "articles_per_s_one_core": round(throughput(extractor, test, proba[~train_mask]), 1),
+        "articles_per_s_one_core": round(throughput(extractor, test, test_proba), 1),
         "gazetteer": {
             "aliases": len(extractor.gazetteer_.aliases),
             "jurisdictions_named": len(extractor.gazetteer_.names),
