@@ -118,8 +118,20 @@ class Matcher:
             local_written, local_sensitive, local = gazetteer.local.get(key, ("", False, ()))
             if not entries:
                 written, sensitive = local_written, local_sensitive
-            self.automaton.add_word(key, (len(self.payloads), len(key)))
+            payload = len(self.payloads)
             self.payloads.append((written, sensitive, entries, local))
+            if len(key) <= 4 and key.isalnum():
+                # short names ("us", "ed", "bi") only where a word starts: anywhere, they fire
+                # inside most words only to be thrown away
+                for before in _WORD_STARTS:
+                    self.automaton.add_word(before + key, (_NAME, payload, len(key)))
+            else:
+                self.automaton.add_word(key, (_NAME, payload, len(key)))
+        # the stance terms in the same automaton, one pass for both; all matches are read
+        # (overlapping), so a term such as "sec charges" cannot hide the name inside it
+        for index, term in enumerate(stance_terms):
+            if term not in self.automaton:
+                self.automaton.add_word(term, (_TERM, index, len(term)))
         self.automaton.make_automaton()
         # the stance model's own weights for each name, (adoption, neutral, restriction) in the
         # headline then in the body; zeros for names it has no feature for
@@ -127,37 +139,43 @@ class Matcher:
         self.name_weights = np.array(
             [weights.get(key, np.zeros(6)) for key in sorted(keys)], dtype=np.float64
         ).reshape(-1, 6)
-        # stance terms apart: a term such as "sec charges" must not swallow the name it contains
-        self.stance_automaton = ahocorasick.Automaton()
-        for index, term in enumerate(stance_terms):
-            self.stance_automaton.add_word(term, (len(term), index))
-        if stance_terms:
-            self.stance_automaton.make_automaton()
 
-    def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[int]]:
+    def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
         (start, term index) of every stance term."""
-        lower = text.lower()
-        if len(lower) != len(text):  # a few characters lowercase to two; keep offsets aligned
-            lower = "".join(c.lower()[:1] or c for c in text)
-        names = []
+        lower = " " + text.lower()  # the leading space lets a short name start the text
+        if len(lower) != len(text) + 1:  # a few characters lowercase to two; keep offsets aligned
+            lower = " " + "".join(c.lower()[:1] or c for c in text)
         n = len(text)
-        for end_index, (payload, length) in self.automaton.iter_long(lower):
-            end = end_index + 1
+        found, stance = [], []
+        for end_index, (what, value, length) in self.automaton.iter(lower):
+            end = end_index  # in `text`: `lower` is one longer
             start = end - length
-            if (start > 0 and lower[start - 1].isalnum()) or (end < n and lower[end].isalnum()):
+            if end < n and lower[end + 1].isalnum():
                 continue
-            written, sensitive = self.payloads[payload][0], self.payloads[payload][1]
+            if what == _TERM:
+                if not lower[start].isalnum():
+                    stance.append((start, value))
+                continue
+            if lower[start].isalnum():
+                continue
+            written, sensitive = self.payloads[value][0], self.payloads[value][1]
             if sensitive and not _same_case(text[start:end], written):
                 continue
-            names.append((start, end, payload))
-        stance = []
-        if self.stance_automaton.kind == ahocorasick.AHOCORASICK:
-            for end_index, (length, index) in self.stance_automaton.iter(lower):
-                start, end = end_index + 1 - length, end_index + 1
-                if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
-                    stance.append((start, index))
+            found.append((start, end, value))
+        if len(found) < 2:
+            return found, stance
+        names, last_end = [], -1  # leftmost-longest: "U.S. SEC" is one name, not "SEC" inside it
+        for match in sorted(found, key=lambda m: (m[0], -m[1])):
+            if match[0] >= last_end:
+                names.append(match)
+                last_end = match[1]
         return names, stance
+
+
+_NAME, _TERM = 0, 1
+#: What may come right before a short name, lowercased text having a space put first.
+_WORD_STARTS = (" ", "\n", "(", '"', "'", "“", "‘", "-", "/", "$", "#", "@", "[")
 
 
 def _same_case(found: str, written: str) -> bool:
@@ -196,7 +214,13 @@ def candidates(
     gaz = matcher.gazetteer
     text = f"{headline}\n{lead}"
     split = len(headline)
-    named, stance_found = matcher.matches(text)
+    # one pass over headline, lead and rest; the rest's matches are set apart for `_rest_pull`
+    everything, stance_all = matcher.matches(f"{text}\n{rest}" if rest else text)
+    cut = len(text)
+    named = [m for m in everything if m[1] <= cut]
+    stance_found = [m for m in stance_all if m[0] < cut]
+    rest_named = [(s - cut - 1, e - cut - 1, p) for s, e, p in everything if s > cut]
+    rest_stance = [(s - cut - 1, i) for s, i in stance_all if s > cut]
     stance_at = [s for s, _ in stance_found]
     head_stance = [s for s in stance_at if s < split]
     lead_stance = [s for s in stance_at if s > split]
@@ -299,19 +323,24 @@ def candidates(
             c.lead_first = start - split - 1
             c.lead_stance = _distance(lead_stance, start)
         c.after_preposition = c.after_preposition & after_prep
-    out = list(merged.values())
+    # a former office ("ex-SEC chair") or a place that only owns or locates something
+    # ("Australia's largest bank", "a Texas man") in every mention is no actor at all
+    out = [c for c in merged.values() if not c.after_preposition & 6]
     if rest and weighted is not None and term_weights is not None and out:
-        pull = _rest_pull(matcher, rest, term_weights, places[-1][1] if places else None)
+        pull = _rest_pull(matcher, rest_named, rest_stance, term_weights, places[-1][1] if places else None)
         for c in out:
             c.rest_pull = pull.get(c.jurisdiction, 0.0)
     return out
 
 
 def _rest_pull(
-    matcher: Matcher, rest: str, term_weights: np.ndarray, last_place: str | None
+    matcher: Matcher,
+    named: list[tuple[int, int, int]],
+    stance_found: list[tuple[int, int]],
+    term_weights: np.ndarray,
+    last_place: str | None,
 ) -> dict[str, float]:
     """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
-    named, stance_found = matcher.matches(rest)
     weighted = [(s, float(term_weights[i])) for s, i in stance_found if term_weights[i] > 0]
     if not weighted or not named:
         return {}
@@ -380,8 +409,8 @@ def _flags(text: str, start: int, end: int, place: bool) -> int:
     flags = 0
     if place and before.lower().endswith((" in ", " from ", " across ", " to ", "\nin ")):
         flags |= 1
-    if _FORMER.search(before):
-        flags |= 2
+    if _FORMER.search(before) or (text.startswith("House", start) and before.endswith(("'s ", "’s "))):
+        flags |= 2  # "ex-SEC chair"; "Do Kwon's House" is his home
     if place and _NON_ACTOR.match(text, end):
         flags |= 4
     return flags
@@ -389,9 +418,8 @@ def _flags(text: str, start: int, end: int, place: bool) -> int:
 
 def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> np.ndarray:
     """One row of FEATURES per candidate (see the module docstring)."""
-    rows = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
     if not cands:
-        return rows
+        return np.zeros((0, len(FEATURES)), dtype=np.float64)
     same: dict[str, int] = {}
     for c in cands:
         same[c.jurisdiction] = same.get(c.jurisdiction, 0) + c.mentions
@@ -406,43 +434,48 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
         any(0 < b - a <= 20 for a, b in itertools.pairwise(in_head))
         and len({c.jurisdiction for c in cands if c.headline_first >= 0}) > 1
     )
-    k = len(CANDIDATE_KINDS)
     total = sum(same.values())
     pulls = sum(c.pull for c in cands)
     top_toward = max(c.name_toward for c in cands)
     rest_pulls = sum({c.jurisdiction: c.rest_pull for c in cands}.values())
+    out = []
     for i, c in enumerate(cands):
-        row = rows[i]
-        row[0] = c.headline_first >= 0
-        row[1] = c.headline_first / max(headline_length, 1) if c.headline_first >= 0 else 1.5
-        row[2] = c.lead_first / max(lead_chars, 1) if c.lead_first >= 0 else 1.5
-        row[3] = math.log1p(c.mentions)
-        for kind in c.kinds:
-            row[4 + kind] = 1.0
-        row[4 + k] = c.headline_stance
-        row[5 + k] = c.lead_stance
-        row[6 + k] = c.jurisdiction == "INT"
-        row[7 + k] = c.jurisdiction == "EU"
-        row[8 + k] = "-" in c.jurisdiction
-        row[9 + k] = math.log1p(same[c.jurisdiction] - c.mentions)
-        row[10 + k] = c.authority in GENERIC_KINDS
-        row[11 + k] = min(rank[i], 5) / 5
-        row[12 + k] = c.headline_first >= 0 and c.headline_first == head_first
-        row[13 + k] = bool(c.after_preposition & 1)
-        row[14 + k] = 0 <= c.headline_first <= 2
-        row[15 + k] = same[c.jurisdiction] / total
-        row[16 + k] = 0 <= c.lead_first < 200
-        row[17 + k] = math.log1p(c.pull)
-        row[18 + k] = c.pull / pulls if pulls > 0 else 0.0
-        row[19 + k] = math.log1p(c.rest_pull)
-        row[20 + k] = c.rest_pull / rest_pulls if rest_pulls > 0 else 0.0
-        row[21 + k] = (c.pull + c.rest_pull) / (pulls + rest_pulls) if pulls + rest_pulls > 0 else 0.0
-        row[22 + k] = c.name_toward
-        row[23 + k] = c.name_regulatory
-        row[24 + k] = c.name_toward > 0 and c.name_toward == top_toward
-        row[25 + k] = c.lead_first >= 0 and c.lead_first == lead_first
-        row[26 + k] = row[25 + k] and coordinated
-        row[27 + k] = bool(c.after_preposition & 2)
-        row[28 + k] = bool(c.after_preposition & 4)
-        row[29 + k] = bool(c.after_preposition & 8)
+        kinds = [float(kind in c.kinds) for kind in range(len(CANDIDATE_KINDS))]
+        first_in_lead = c.lead_first >= 0 and c.lead_first == lead_first
+        out.append(
+            [
+                c.headline_first >= 0,
+                c.headline_first / max(headline_length, 1) if c.headline_first >= 0 else 1.5,
+                c.lead_first / max(lead_chars, 1) if c.lead_first >= 0 else 1.5,
+                math.log1p(c.mentions),
+                *kinds,
+                c.headline_stance,
+                c.lead_stance,
+                c.jurisdiction == "INT",
+                c.jurisdiction == "EU",
+                "-" in c.jurisdiction,
+                math.log1p(same[c.jurisdiction] - c.mentions),
+                c.authority in GENERIC_KINDS,
+                min(rank[i], 5) / 5,
+                c.headline_first >= 0 and c.headline_first == head_first,
+                bool(c.after_preposition & 1),
+                0 <= c.headline_first <= 2,
+                same[c.jurisdiction] / total,
+                0 <= c.lead_first < 200,
+                math.log1p(c.pull),
+                c.pull / pulls if pulls > 0 else 0.0,
+                math.log1p(c.rest_pull),
+                c.rest_pull / rest_pulls if rest_pulls > 0 else 0.0,
+                (c.pull + c.rest_pull) / (pulls + rest_pulls) if pulls + rest_pulls > 0 else 0.0,
+                c.name_toward,
+                c.name_regulatory,
+                c.name_toward > 0 and c.name_toward == top_toward,
+                first_in_lead,
+                first_in_lead and coordinated,
+                bool(c.after_preposition & 2),
+                bool(c.after_preposition & 4),
+                bool(c.after_preposition & 8),
+            ]
+        )
+    rows = np.array(out, dtype=np.float64)
     return rows

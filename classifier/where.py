@@ -96,7 +96,18 @@ class JurisdictionExtractor(BaseEstimator):
         Stance-bearing terms taken per direction (adoption, restriction) from the
         stance model passed to `fit`.
     C : float, default=1.0
-        Inverse regularisation of the ranker and of the none gate.
+        Inverse regularisation of the ranker.
+    act_above : float, default=0.5
+        The none gate answers "some authority acts" at or above this probability.
+    headline_words : bool, default=True
+        The gate also reads the headline's hashed words (a price story from an act).
+    gate_C : float, default=1.0
+        Inverse regularisation of the gate.
+    prefer_named : bool, default=True
+        A bare place's "government" gives way to a body of that place the headline
+        or lead names ("Thailand bans ..." and "Thailand's SEC" in the lead).
+    gate_stance : bool, default=True
+        The gate reads the stance probabilities.
     random_state : int or None, default=None
         Seed of the cross-validation folds that train the gate.
 
@@ -125,8 +136,10 @@ class JurisdictionExtractor(BaseEstimator):
         headline_words: bool = True,
         gate_C: float = 1.0,
         prefer_named: bool = True,
+        gate_stance: bool = True,
         random_state=None,
     ):
+        self.gate_stance = gate_stance
         self.prefer_named = prefer_named
         self.headline_words = headline_words
         self.gate_C = gate_C
@@ -163,7 +176,7 @@ class JurisdictionExtractor(BaseEstimator):
             raise ValueError(f"X has {len(headlines)} articles but y has {len(pairs)} labels")
         self.gazetteer_ = build_gazetteer()
         self.stance_terms_, self.stance_weights_ = _stance_terms(
-            stance_model, self.stance_terms, self.gazetteer_
+            stance_model, self.stance_terms, self.gazetteer_, _common_words(headlines)
         )
         self.name_weights_ = _name_weights(stance_model, self.gazetteer_)
         gold = [self._canonical(j, a) for j, a in pairs]
@@ -232,15 +245,17 @@ class JurisdictionExtractor(BaseEstimator):
         found = self._candidates(headlines, bodies, proba)
         sizes = [len(c) for c in found]
         rows = [features(c, len(h), self.lead_chars) for c, h in zip(found, headlines, strict=True) if c]
-        scores = self.ranker_.decision_function(np.vstack(rows)) if rows else np.zeros(0)
-        per_article, start = [], 0
+        stacked = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
+        scores = self.ranker_.decision_function(stacked) if rows else np.zeros(0)
+        per_article, per_rows, start = [], [], 0
         for n in sizes:
             per_article.append(scores[start : start + n])
+            per_rows.append(stacked[start : start + n])
             start += n
         G = np.vstack(
             [
-                self._gate_row(c, s, p, h)
-                for c, s, p, h in zip(found, per_article, proba, headlines, strict=True)
+                self._gate_row(c, s, p, h, r)
+                for c, s, p, h, r in zip(found, per_article, proba, headlines, per_rows, strict=True)
             ]
         )
         acts = (
@@ -346,23 +361,42 @@ class JurisdictionExtractor(BaseEstimator):
         return sp.hstack([sp.csr_matrix(G), hashed], format="csr")
 
     def _gate_row(
-        self, cands: list[Candidate], scores: np.ndarray, proba: np.ndarray, headline: str
+        self,
+        cands: list[Candidate],
+        scores: np.ndarray,
+        proba: np.ndarray,
+        headline: str,
+        rows: np.ndarray | None = None,
     ) -> np.ndarray:
         """What the none gate reads: the best candidate (its score and features), the runner-up's
         score, and the stance probabilities."""
         row = np.zeros(len(GATE_FEATURES))
-        row[4:7] = proba
+        if self.gate_stance:
+            row[4:7] = proba
         if cands:
             order = np.argsort(-scores)
             row[0] = 1.0
             row[1] = scores[order[0]]
             row[2] = scores[order[1]] if len(order) > 1 else -5.0
             row[3] = np.log1p(len(cands))
-            row[7:] = features(cands, len(headline), self.lead_chars)[order[0]]
+            rows = features(cands, len(headline), self.lead_chars) if rows is None else rows
+            row[7:] = rows[order[0]]
         return row
 
 
-def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[tuple[str, ...], np.ndarray]:
+def _common_words(headlines: list[str], share: float = 0.03) -> set[str]:
+    """Words in more than `share` of the headlines ("crypto", "bitcoin"): near every name, so they
+    say nothing about which one the stance is about, and they cost the most to look for."""
+    counts: dict[str, int] = {}
+    for headline in headlines:
+        for word in set(headline.lower().split()):
+            counts[word] = counts.get(word, 0) + 1
+    return {w for w, n in counts.items() if n > share * max(len(headlines), 1)}
+
+
+def _stance_terms(
+    stance_model: Any, k: int, gazetteer: Gazetteer, common: set[str] = frozenset()
+) -> tuple[tuple[str, ...], np.ndarray]:
     """The k terms per direction that push the stance model hardest, names excluded, and
     their (adoption, restriction) weights, relative to the mean over classes and floored at 0.
 
@@ -389,6 +423,7 @@ def _stance_terms(stance_model: Any, k: int, gazetteer: Gazetteer) -> tuple[tupl
                 and term not in gazetteer.local
                 and term not in gazetteer.aliases
                 and not name_words.intersection(term.split())
+                and not (len(term.split()) == 1 and term in common)
             ):
                 terms[term] = None
                 taken += 1
