@@ -205,8 +205,8 @@ def candidates(
     stance) gives each candidate its `pull`: the weights of the stance terms near
     each of its mentions, decaying with distance. The actor a stance is about sits
     where the words that carry it are ("the government is setting aside 2,000 MW").
-    `rest`, the body after the lead, names no new candidates; it only adds its
-    pull to the jurisdictions the headline and lead named (`rest_pull`).
+    `rest`, the body after the lead, names no new candidates; where the headline and
+    lead name more than one jurisdiction, it adds its pull to each (`rest_pull`).
     `stance_mix` (the article's stance probabilities) weighs what the stance model
     itself learnt of each name: `name_toward`, how hard the name pushes toward this
     article's stance, and `name_regulatory`, how far it pushes from neutral.
@@ -214,13 +214,7 @@ def candidates(
     gaz = matcher.gazetteer
     text = f"{headline}\n{lead}"
     split = len(headline)
-    # one pass over headline, lead and rest; the rest's matches are set apart for `_rest_pull`
-    everything, stance_all = matcher.matches(f"{text}\n{rest}" if rest else text)
-    cut = len(text)
-    named = [m for m in everything if m[1] <= cut]
-    stance_found = [m for m in stance_all if m[0] < cut]
-    rest_named = [(s - cut - 1, e - cut - 1, p) for s, e, p in everything if s > cut]
-    rest_stance = [(s - cut - 1, i) for s, i in stance_all if s > cut]
+    named, stance_found = matcher.matches(text)
     stance_at = [s for s, _ in stance_found]
     head_stance = [s for s in stance_at if s < split]
     lead_stance = [s for s in stance_at if s > split]
@@ -326,7 +320,9 @@ def candidates(
     # a former office ("ex-SEC chair") or a place that only owns or locates something
     # ("Australia's largest bank", "a Texas man") in every mention is no actor at all
     out = [c for c in merged.values() if not c.after_preposition & 6]
-    if rest and weighted is not None and term_weights is not None and out:
+    # the rest of the body only settles a choice between jurisdictions: read it only then
+    if rest and term_weights is not None and len({c.jurisdiction for c in out}) > 1:
+        rest_named, rest_stance = matcher.matches(rest)
         pull = _rest_pull(matcher, rest_named, rest_stance, term_weights, places[-1][1] if places else None)
         for c in out:
             c.rest_pull = pull.get(c.jurisdiction, 0.0)

@@ -206,6 +206,7 @@ class JurisdictionExtractor(BaseEstimator):
                 continue
             scores_by_article[i] = held_out[start : start + len(cands)]
             start += len(cands)
+        with_any = [i for i, c in enumerate(found) if c]  # as at prediction: no candidate, no gate
         G = np.vstack(
             [
                 self._gate_row(
@@ -214,11 +215,11 @@ class JurisdictionExtractor(BaseEstimator):
                     proba[i],
                     headlines[i],
                 )
-                for i in range(len(headlines))
+                for i in with_any
             ]
         )
         self.gate_ = LogisticRegression(C=self.gate_C, max_iter=5_000).fit(
-            self._gate_matrix(G, headlines), [j != NONE for j, _ in gold]
+            self._gate_matrix(G, [headlines[i] for i in with_any]), [gold[i][0] != NONE for i in with_any]
         )
         self.metadata_: dict[str, Any] = {}
         return self
@@ -252,17 +253,18 @@ class JurisdictionExtractor(BaseEstimator):
             per_article.append(scores[start : start + n])
             per_rows.append(stacked[start : start + n])
             start += n
-        G = np.vstack(
-            [
-                self._gate_row(c, s, p, h, r)
-                for c, s, p, h, r in zip(found, per_article, proba, headlines, per_rows, strict=True)
-            ]
-        )
-        acts = (
-            self.gate_.predict_proba(self._gate_matrix(G, headlines))[:, 1] >= self.act_above
-            if len(G)
-            else np.zeros(0, dtype=bool)
-        )
+        # the gate only where there is a candidate: without one the answer is "none" anyway
+        with_any = [i for i, c in enumerate(found) if c]
+        acts = np.zeros(len(found), dtype=bool)
+        if with_any:
+            G = np.vstack(
+                [
+                    self._gate_row(found[i], per_article[i], proba[i], headlines[i], per_rows[i])
+                    for i in with_any
+                ]
+            )
+            matrix = self._gate_matrix(G, [headlines[i] for i in with_any])
+            acts[with_any] = self.gate_.predict_proba(matrix)[:, 1] >= self.act_above
         out = []
         names = self.gazetteer_.names
         for cands, s, act in zip(found, per_article, acts, strict=True):

@@ -147,12 +147,14 @@ def choose_threshold(
             )
     for t, pred in gate.items():
         results[t] = accuracy(train, pred)
-    # the threshold that comes closest to both targets at once (the worse of the two ratios)
+    # the threshold that comes closest to both targets: the sum of each accuracy's share of its
+    # target, capped at 1 (past a target, more of that one buys nothing), ties to the higher overall
     best = max(
         THRESHOLDS,
-        key=lambda t: min(
-            results[t]["jurisdiction_accuracy"] / TARGET_OVERALL,
-            results[t]["jurisdiction_accuracy_where_authority_acts"] / TARGET_ACTING,
+        key=lambda t: (
+            min(1.0, results[t]["jurisdiction_accuracy"] / TARGET_OVERALL)
+            + min(1.0, results[t]["jurisdiction_accuracy_where_authority_acts"] / TARGET_ACTING),
+            results[t]["jurisdiction_accuracy"],
         ),
     )
     return best, {str(t): r for t, r in results.items()}
