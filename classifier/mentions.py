@@ -136,9 +136,7 @@ class Matcher:
         # the stance model's own weights for each name, (adoption, neutral, restriction) in the
         # headline then in the body; zeros for names it has no feature for
         weights = name_weights or {}
-        self.name_weights = np.array(
-            [weights.get(key, np.zeros(6)) for key in sorted(keys)], dtype=np.float64
-        ).reshape(-1, 6)
+        self.name_weights = [tuple(float(x) for x in weights.get(key, np.zeros(6))) for key in sorted(keys)]
 
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
@@ -195,7 +193,7 @@ def candidates(
     matcher: Matcher,
     headline: str,
     lead: str,
-    term_weights: np.ndarray | None = None,
+    term_weights: list[float] | None = None,
     rest: str = "",
     stance_mix: np.ndarray | None = None,
 ) -> list[Candidate]:
@@ -215,11 +213,13 @@ def candidates(
     text = f"{headline}\n{lead}"
     split = len(headline)
     named, stance_found = matcher.matches(text)
+    if not named:
+        return []
     stance_at = [s for s, _ in stance_found]
     head_stance = [s for s in stance_at if s < split]
     lead_stance = [s for s in stance_at if s > split]
     weighted = (
-        [(s, float(term_weights[i])) for s, i in stance_found if term_weights[i] > 0]
+        [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
         if term_weights is not None
         else []
     )
@@ -293,7 +293,7 @@ def candidates(
         raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, flags, payload))
 
     merged: dict[tuple[str, str], Candidate] = {}
-    mix = stance_mix if stance_mix is not None else np.full(3, 1 / 3)
+    mix = (1 / 3, 1 / 3, 1 / 3) if stance_mix is None else tuple(float(x) for x in stance_mix)
     for jurisdiction, authority, kind, start, after_prep, payload in raw:
         key = (jurisdiction, authority)
         in_head = start < split
@@ -304,9 +304,10 @@ def candidates(
             )
         c.mentions += 1
         c.kinds.add(kind)
-        w = matcher.name_weights[payload, :3] if in_head else matcher.name_weights[payload, 3:]
-        c.name_toward = max(c.name_toward, float(w[0] * mix[0] + w[2] * mix[2]))
-        c.name_regulatory = max(c.name_regulatory, float(-w[1]))
+        w = matcher.name_weights[payload]
+        a, n, r = (w[0], w[1], w[2]) if in_head else (w[3], w[4], w[5])
+        c.name_toward = max(c.name_toward, a * mix[0] + r * mix[2])
+        c.name_regulatory = max(c.name_regulatory, -n)
         for at, weight in weighted:
             if (at < split) == in_head:  # the headline's words pull the headline's names, and so on
                 c.pull += weight * math.exp(-abs(at - start) / 80.0)
@@ -333,11 +334,11 @@ def _rest_pull(
     matcher: Matcher,
     named: list[tuple[int, int, int]],
     stance_found: list[tuple[int, int]],
-    term_weights: np.ndarray,
+    term_weights: list[float],
     last_place: str | None,
 ) -> dict[str, float]:
     """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
-    weighted = [(s, float(term_weights[i])) for s, i in stance_found if term_weights[i] > 0]
+    weighted = [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
     if not weighted or not named:
         return {}
     pull: dict[str, float] = {}

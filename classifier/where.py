@@ -68,6 +68,19 @@ _HEADLINE_HASH = HashingVectorizer(
 )
 
 
+class _Mixed:
+    """term index -> its weight toward one article's stance, computed only for the terms found."""
+
+    __slots__ = ("pa", "pr", "weights")
+
+    def __init__(self, weights: list[list[float]], pa: float, pr: float) -> None:
+        self.weights, self.pa, self.pr = weights, pa, pr
+
+    def __getitem__(self, index: int) -> float:
+        adoption, restriction = self.weights[index]
+        return adoption * self.pa + restriction * self.pr
+
+
 class WhereIntegrityError(RuntimeError):
     """The extractor file is missing, altered, or does not match its manifest."""
 
@@ -323,22 +336,16 @@ class JurisdictionExtractor(BaseEstimator):
     def _candidates(
         self, headlines: list[str], bodies: list[str], proba: np.ndarray
     ) -> list[list[Candidate]]:
-        matcher, n = self.matcher_, self.lead_chars
-        # each stance term's push toward each article's stance: its adoption and restriction
-        # weights mixed by the article's probabilities of those two labels
-        weights = self.stance_weights_ @ proba[:, [0, 2]].T if len(self.stance_terms_) else None
-        reach = self.reach_chars
-        return [
-            candidates(
-                matcher,
-                h or "",
-                (b or "")[:n],
-                None if weights is None else weights[:, i],
-                (b or "")[n:reach],
-                proba[i],
-            )
-            for i, (h, b) in enumerate(zip(headlines, bodies, strict=True))
-        ]
+        matcher, n, reach = self.matcher_, self.lead_chars, self.reach_chars
+        # each stance term's push toward an article's stance: its adoption and restriction weights
+        # mixed by the article's probabilities of those labels (for the terms found, in `candidates`)
+        weights = self.stance_weights_.tolist() if len(self.stance_terms_) else None
+        out = []
+        for i, (h, b) in enumerate(zip(headlines, bodies, strict=True)):
+            mixed = _Mixed(weights, float(proba[i, 0]), float(proba[i, 2])) if weights is not None else None
+            b = b or ""
+            out.append(candidates(matcher, h or "", b[:n], mixed, b[n:reach], proba[i]))
+        return out
 
     def _scores(self, cands: list[Candidate], headline: str) -> np.ndarray:
         if not cands:
