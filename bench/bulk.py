@@ -1,5 +1,9 @@
 """Bulk scoring throughput and peak memory of `regstance score` on a large JSONL.gz archive.
 
+The jurisdiction extractor's cost is measured the same way: each local run is repeated
+with `--no-where` in the same run, interleaved, and its time is reported as a ratio
+(with / without; the issue allows at most +15 %).
+
 Every rate is also printed as a ratio to the floor measured in the same run: reading and
 parsing the same archive with `classifier.archive.read_chunks` (the real reader: gzip,
 json.loads per line, normalise, one frame per chunk) and nothing else. Each run is a
@@ -38,6 +42,8 @@ OUT = REPO / "bench" / "out" / "bulk.json"
 FIELDS = ["id", "published", "outlet", "url", "headline", "body"]
 TARGET_RATE = 3_000  # full articles/s end to end on 2 cores (the issue's target)
 FLAT_TOLERANCE = 1.2  # peak RSS at 4x the articles within this factor counts as flat
+WHERE_BUDGET = 0.15  # the jurisdiction extractor may add at most this share to scoring time
+WHERE_REPEATS = 2  # with/without pairs per job count, interleaved; the best of each side counts
 SUMMARY = re.compile(r"scored ([\d,]+) articles, rejected ([\d,]+) .*? in ([\d.]+) s \(([\d,]+) records/s")
 
 
@@ -217,11 +223,13 @@ def regstance_exe() -> str:
     return str(exe) if exe.exists() else "regstance"
 
 
-def run_score(archive: Path, n: int, workdir: Path, jobs: int, engine: str) -> Run:
+def run_score(archive: Path, n: int, workdir: Path, jobs: int, engine: str, where: bool = True) -> Run:
     """`regstance score` end to end; checks that every article came out scored."""
-    name = f"score --engine {engine} --jobs {jobs}"
-    output = workdir / f"scored-{engine}-j{jobs}-{n}.parquet"
+    name = f"score --engine {engine} --jobs {jobs}" + ("" if where else " --no-where")
+    output = workdir / f"scored-{engine}-j{jobs}-{n}{'' if where else '-nowhere'}.parquet"
     cmd = [regstance_exe(), "score", str(archive), "-o", str(output), "--jobs", str(jobs), "--engine", engine]
+    if not where:
+        cmd.append("--no-where")
     try:
         run, _, stderr = measure(name, cmd, n)
         if run.exit_code != 0:
@@ -258,6 +266,16 @@ def print_run(r: Run) -> None:
     )
 
 
+def where_cost(runs: list[Run], jobs: int) -> float | None:
+    """Scoring time with the extractor over time without it, best wall clock of each (same run)."""
+    name = f"score --engine local --jobs {jobs}"
+    with_ = [r.tool_seconds or r.wall_s for r in runs if r.name == name]
+    without = [r.tool_seconds or r.wall_s for r in runs if r.name == f"{name} --no-where"]
+    if not with_ or not without:
+        return None
+    return round(min(with_) / min(without), 3)
+
+
 def checks(runs: list[Run], flat: tuple[Run, Run] | None) -> list[dict]:
     """The issue's throughput target per 2-core run, and RSS flatness when measured."""
     out = [
@@ -268,8 +286,19 @@ def checks(runs: list[Run], flat: tuple[Run, Run] | None) -> list[dict]:
             "met": r.articles_per_s >= TARGET_RATE,
         }
         for r in runs
-        if "--jobs 2" in r.name and "(" not in r.name
+        if "--jobs 2" in r.name and "(" not in r.name and "--no-where" not in r.name
     ]
+    for jobs in (1, 2):
+        cost = where_cost(runs, jobs)
+        if cost is not None:
+            out.append(
+                {
+                    "check": f"jurisdiction extractor costs at most +{WHERE_BUDGET:.0%} (time with / without)",
+                    "run": f"score --engine local --jobs {jobs}",
+                    "value": cost,
+                    "met": cost <= 1 + WHERE_BUDGET,
+                }
+            )
     if flat:
         small, big = flat
         ratio = big.peak_rss_tree_mb / small.peak_rss_tree_mb if small.peak_rss_tree_mb else float("inf")
@@ -338,9 +367,12 @@ def main(argv: list[str] | None = None) -> None:
 
     record(floor)
     record(run_floor(archive, args.n, raw=True))
-    plan = [(1, "local"), (2, "local")] + ([] if args.skip_dask else [(2, "dask")])
-    for jobs, engine in plan:
-        record(run_score(archive, args.n, workdir, jobs, engine))
+    for jobs in (1, 2):  # with and without the extractor, interleaved so load drifts hit both
+        for _ in range(WHERE_REPEATS):
+            record(run_score(archive, args.n, workdir, jobs, "local", where=False))
+            record(run_score(archive, args.n, workdir, jobs, "local"))
+    if not args.skip_dask:
+        record(run_score(archive, args.n, workdir, 2, "dask"))
 
     flat = None
     if args.flat_check:
@@ -348,7 +380,9 @@ def main(argv: list[str] | None = None) -> None:
         big = run_score(big_archive, args.flat_n, workdir, 2, "local")
         big.name += f" ({args.flat_n:,})"
         record(big)
-        small = next(r for r in runs if r.name == "score --engine local --jobs 2")
+        small = max(
+            (r for r in runs if r.name == "score --engine local --jobs 2"), key=lambda r: r.articles_per_s
+        )
         flat = (small, big)
     found = checks(runs, flat)
     report(runs, found)
@@ -373,6 +407,12 @@ def report(runs: list[Run], found: list[dict]) -> None:
     print("\nend-to-end articles/s as a ratio to the floor (read_chunks alone, same archive, same run):")
     for r in runs[1:]:
         print(f"  {r.name:<36} {r.ratio_to_floor:>6.3f} x floor  ({r.articles_per_s:,.0f} articles/s)")
+    for jobs in (1, 2):
+        cost = where_cost(runs, jobs)
+        if cost is not None:
+            print(
+                f"  jurisdiction extractor, --jobs {jobs}: {cost:.3f} x the time without it ({cost - 1:+.1%})"
+            )
     print("\ntargets (printed, not asserted):")
     for c in found:
         verdict = "MET" if c["met"] else "MISSED"

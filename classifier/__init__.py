@@ -15,13 +15,17 @@ from classifier.model import (
     save_model,
 )
 from classifier.scoring import score_frame
+from classifier.where import JurisdictionExtractor, WhereIntegrityError, load_where
 
 __all__ = [
     "LABELS",
+    "JurisdictionExtractor",
     "ModelIntegrityError",
     "Stance",
     "StanceModel",
+    "WhereIntegrityError",
     "load_model",
+    "load_where",
     "save_model",
     "score_frame",
 ]

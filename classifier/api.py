@@ -44,6 +44,7 @@ from classifier.schemas import (
 )
 from classifier.spans import evidence_spans
 from classifier.web import routes as web
+from classifier.where import JurisdictionExtractor, load_where
 
 MODEL_NAME = "regstance"
 READY_PROBE = [{"headline": "Regulator approves bitcoin ETF", "body": ""}]
@@ -91,12 +92,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # a missing or altered model file stops start-up here, with ModelIntegrityError's message
     model = app.state.preloaded or load_model(settings.model_dir, expected_sha256=settings.model_sha256)
     app.state.model = model
+    # the jurisdiction extractor beside it, checked against its own manifest the same way
+    where = app.state.preloaded_where or load_where(settings.where_dir, expected_sha256=settings.where_sha256)
+    app.state.where = where
     # the scored files of the stance index, read once; a missing or unreadable file stops start-up
     app.state.scored = index_api.ScoredIndex(settings.index_files) if settings.index_files else None
     # The fitted vocabularies are millions of objects that never change; left to the cyclic GC
     # they are re-scanned on every full collection, a pause of tens of ms in the latency tail.
     gc.freeze()
-    app.state.batcher = MicroBatcher(model, evidence=settings.evidence_terms, max_batch=settings.max_batch)
+    app.state.batcher = MicroBatcher(
+        model, evidence=settings.evidence_terms, max_batch=settings.max_batch, where=where
+    )
     await app.state.batcher.start()
     artifact_dir = Path(settings.model_dir or DEFAULT_MODEL_DIR).parent
     app.state.metrics_summary, app.state.trained_at = _metrics_summary(artifact_dir)
@@ -180,6 +186,9 @@ async def _results(
                 confidence=stance.confidence,
                 uncertain=stance.uncertain,
                 evidence=stance.evidence,
+                jurisdiction=stance.jurisdiction,
+                jurisdiction_name=stance.jurisdiction_name,
+                authority=stance.authority,
                 model_name=MODEL_NAME,
                 model_version=stance.model_version,
                 evidence_spans=[EvidenceSpan(**vars(span)) for span in where] if spans else None,
@@ -220,6 +229,7 @@ async def model_info(model: ModelDep, settings: SettingsDep, request: Request) -
     return ModelInfo(
         model_name=MODEL_NAME,
         model_version=model.version,
+        jurisdiction_version=request.app.state.where.metadata_.get("version", "unversioned"),
         classes=[str(c) for c in model.classes_],
         trained_at=request.app.state.trained_at,
         uncertain_below=float(model.abstain_below),
@@ -382,11 +392,16 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": errors}, status_code=code)
 
 
-def create_app(settings: Settings | None = None, model: StanceModel | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    model: StanceModel | None = None,
+    where: JurisdictionExtractor | None = None,
+) -> FastAPI:
     """Build the app. Settings default to REGSTANCE_* environment variables.
 
-    `model` serves an already loaded model instead of loading one at start-up
-    (embedding in another app, tests); by default the lifespan loads it.
+    `model` and `where` serve an already loaded model and jurisdiction extractor
+    instead of loading them at start-up (embedding in another app, tests); by
+    default the lifespan loads both.
     """
     settings = settings or Settings()
     app = FastAPI(
@@ -397,6 +412,7 @@ def create_app(settings: Settings | None = None, model: StanceModel | None = Non
     )
     app.state.settings = settings
     app.state.preloaded = model
+    app.state.preloaded_where = where
     app.state.telemetry = Telemetry()
     app.include_router(router)
     app.include_router(index_api.router, dependencies=[Depends(require_api_key)], responses=ERRORS)

@@ -15,13 +15,22 @@ import contextlib
 from typing import Any
 
 from classifier.model import Stance, StanceModel
+from classifier.where import JurisdictionExtractor
 
 
 class MicroBatcher:
     """Queue articles from many requests; score them in batches of up to `max_batch`."""
 
-    def __init__(self, model: StanceModel, *, evidence: int, max_batch: int = 256, max_wait: float = 0.0):
-        self.model, self.evidence = model, evidence
+    def __init__(
+        self,
+        model: StanceModel,
+        *,
+        evidence: int,
+        max_batch: int = 256,
+        max_wait: float = 0.0,
+        where: JurisdictionExtractor | None = None,
+    ):
+        self.model, self.evidence, self.where = model, evidence, where
         self.max_batch, self.max_wait = max_batch, max_wait
         self._queue: asyncio.Queue[tuple[list[dict], asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
@@ -61,7 +70,9 @@ class MicroBatcher:
                 size += len(group[0])
             articles = [a for group, _ in groups for a in group]
             try:
-                stances = await asyncio.to_thread(self.model.classify, articles, evidence=self.evidence)
+                stances = await asyncio.to_thread(
+                    self.model.classify, articles, evidence=self.evidence, where=self.where
+                )
             except Exception as exc:  # hand the error to every waiting request
                 for _, future in groups:
                     if not future.done():

@@ -40,8 +40,9 @@ import pyarrow.parquet as pq
 from classifier.archive import FieldMap, Reject, read_chunks
 from classifier.model import StanceModel, load_model
 from classifier.scoring import SCORE_COLUMNS, score_frame
+from classifier.where import WHERE_COLUMNS, JurisdictionExtractor, load_where
 
-OUTPUT_COLUMNS = ["id", "published", "outlet", "url", *SCORE_COLUMNS]
+OUTPUT_COLUMNS = ["id", "published", "outlet", "url", *SCORE_COLUMNS, *WHERE_COLUMNS]
 PLAN_FILE = "plan.json"
 #: Parts also hold each row's line/row/offset in its input (for duplicate reports); a parts folder
 #: written by an older layout is not resumed.
@@ -100,6 +101,9 @@ class ScoreJob:
     chunk_size: int = 2_000
     evidence: int = 0
     model_dir: Path | None = None
+    #: add jurisdiction, jurisdiction_name and authority (the extractor in `where_dir`)
+    where: bool = True
+    where_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.output.suffix.lower() not in (".parquet", ".jsonl"):
@@ -115,7 +119,7 @@ class ScoreJob:
     def rejects_file(self) -> Path:
         return self.output.with_name(self.output.name + ".rejects.jsonl")
 
-    def plan(self, model_version: str) -> dict:
+    def plan(self, model_version: str, where_version: str | None = None) -> dict:
         """What must match for a resumed run to give the same output (as it reads back from JSON)."""
         plan = {
             "inputs": [
@@ -125,6 +129,7 @@ class ScoreJob:
             "chunk_size": self.chunk_size,
             "evidence": self.evidence,
             "model_version": model_version,
+            "where_version": where_version,
             "output": str(self.output),
             "parts_format": PARTS_FORMAT,
         }
@@ -139,26 +144,35 @@ def _part_file_index(name: str) -> int:
     return int(name[1 : name.index("-")])
 
 
-def _output_schema(evidence: int) -> pa.Schema:
+def _output_schema(evidence: int, where: bool = True) -> pa.Schema:
     types = {"float32": pa.float32(), "bool": pa.bool_()}
     schema = [(c, pa.string()) for c in ("id", "published", "outlet", "url")]
     schema += [(c, types.get(dtype, pa.string())) for c, dtype in SCORE_COLUMNS.items()]
+    if where:
+        schema += [(c, pa.string()) for c in WHERE_COLUMNS]
     if evidence:
         schema.append(("evidence", pa.list_(pa.string())))
     return pa.schema(schema)
 
 
-def _part_schema(evidence: int) -> pa.Schema:
-    return _output_schema(evidence).append(pa.field(POSITION, pa.string()))
+def _part_schema(evidence: int, where: bool = True) -> pa.Schema:
+    return _output_schema(evidence, where).append(pa.field(POSITION, pa.string()))
 
 
-def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | None = None) -> tuple[int, int]:
+def score_partition(
+    partition: Partition,
+    job: ScoreJob,
+    model: StanceModel | None = None,
+    where: JurisdictionExtractor | None = None,
+) -> tuple[int, int]:
     """Read, score and write this partition's chunks not already written. Returns (scored, rejected)."""
     model = model if model is not None else _worker_model(job.model_dir)
+    if job.where and where is None:
+        where = _worker_where(job.where_dir)
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()
-    schema = _part_schema(job.evidence)
+    schema = _part_schema(job.evidence, job.where)
     parts = job.parts_dir
     scored = rejected = 0
 
@@ -173,7 +187,7 @@ def score_partition(partition: Partition, job: ScoreJob, model: StanceModel | No
     for chunk in read_chunks(
         Path(partition.path), fields=job.fields, chunk_size=job.chunk_size, wanted=wanted
     ):
-        result = score_frame(model, chunk.frame, evidence=job.evidence)
+        result = score_frame(model, chunk.frame, evidence=job.evidence, where=where if job.where else None)
         result[POSITION] = pd.Series(chunk.positions, index=result.index, dtype=object)
         table = pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
         name = part_name(partition.file_index, chunk.index)
@@ -203,9 +217,20 @@ def _worker_model(model_dir: Path | None) -> StanceModel:
     return _MODELS[key]
 
 
-def prepare(job: ScoreJob, model_version: str, *, resume: bool) -> None:
+_WHERE: dict[str, JurisdictionExtractor] = {}
+
+
+def _worker_where(where_dir: Path | None) -> JurisdictionExtractor:
+    """The jurisdiction extractor, loaded once per worker process."""
+    key = str(where_dir)
+    if key not in _WHERE:
+        _WHERE[key] = load_where(where_dir)
+    return _WHERE[key]
+
+
+def prepare(job: ScoreJob, model_version: str, *, resume: bool, where_version: str | None = None) -> None:
     """Create the parts folder, or check that the unfinished run there is this one."""
-    plan = job.plan(model_version)
+    plan = job.plan(model_version, where_version)
     plan_file = job.parts_dir / PLAN_FILE
     if resume and plan_file.is_file():
         previous = json.loads(plan_file.read_text())
@@ -237,7 +262,7 @@ def combine(job: ScoreJob, on_duplicate: str = "keep") -> Summary:
     The rejects file holds every part's rejects in part order, then one line per duplicate id.
     It is renamed into place before the output, so a new output never sits beside old rejects.
     """
-    schema = _output_schema(job.evidence)
+    schema = _output_schema(job.evidence, job.where)
     names = sorted(p.name[: -len(".parquet")] for p in job.parts_dir.glob("*.parquet"))
     duplicates, drop = _find_duplicates(job, names, on_duplicate)
     summary = Summary(duplicates=len(duplicates), output=str(job.output))
@@ -384,12 +409,15 @@ def run(
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     start = time.perf_counter()
     model = load_model(job.model_dir)
-    prepare(job, model.version, resume=resume)
+    where = load_where(job.where_dir) if job.where else None
+    prepare(
+        job, model.version, resume=resume, where_version=where.metadata_.get("version") if where else None
+    )
     if engine == "dask":
-        _run_dask(job, model, scheduler, jobs, on_progress)
+        _run_dask(job, model, where, scheduler, jobs, on_progress)
     elif jobs == 1:
         for partition in partitions(job, 1):
-            score_partition(partition, job, model)
+            score_partition(partition, job, model, where)
             if on_progress:
                 on_progress(progress_count(job.parts_dir))
     else:
@@ -413,6 +441,7 @@ def _wait(futures: list[Future], job: ScoreJob, on_progress: Callable[[int], Non
 def _run_dask(
     job: ScoreJob,
     model: StanceModel,
+    where: JurisdictionExtractor | None,
     scheduler: str | None,
     jobs: int,
     on_progress: Callable[[int], None] | None,
@@ -432,8 +461,10 @@ def _run_dask(
     try:
         n_workers = max(1, len(client.scheduler_info()["workers"]))
         shared = client.scatter(model, broadcast=True)
+        shared_where = client.scatter(where, broadcast=True) if where is not None else None
         futures = [
-            client.submit(score_partition, p, job, shared, pure=False) for p in partitions(job, n_workers)
+            client.submit(score_partition, p, job, shared, shared_where, pure=False)
+            for p in partitions(job, n_workers)
         ]
         while not all(f.done() for f in futures):
             if on_progress:

@@ -62,12 +62,14 @@ def serve(
 
     from classifier.index import read_scored
     from classifier.model import ModelIntegrityError, load_model
+    from classifier.where import WhereIntegrityError, load_where
 
     if model is not None:
         os.environ["REGSTANCE_MODEL_DIR"] = str(model.resolve())
     try:  # fail here, with one clear line, rather than in every worker
         load_model(model)  # reads REGSTANCE_MODEL_SHA256 itself
-    except (OSError, ModelIntegrityError) as exc:
+        load_where()  # the jurisdiction extractor: REGSTANCE_WHERE_DIR, REGSTANCE_WHERE_SHA256
+    except (OSError, ModelIntegrityError, WhereIntegrityError) as exc:
         err.print(f"[red]cannot load the model:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
     if index:
@@ -137,6 +139,13 @@ def score(
     model: Annotated[
         Path | None, typer.Option(exists=True, help="Model folder; default: the shipped one.")
     ] = None,
+    where: Annotated[
+        bool, typer.Option(help="Add jurisdiction, jurisdiction_name and authority columns.")
+    ] = True,
+    where_model: Annotated[
+        Path | None,
+        typer.Option(exists=True, help="Jurisdiction extractor folder; default: the shipped one."),
+    ] = None,
     id_field: Annotated[str | None, typer.Option(help="Input field for the id (default: id).")] = None,
     headline_field: Annotated[str | None, typer.Option(help="Default: headline, else title.")] = None,
     body_field: Annotated[str | None, typer.Option(help="Default: body, else text, else content.")] = None,
@@ -150,6 +159,7 @@ def score(
     from classifier.archive import FieldMap, expand_inputs  # its ArchiveError is a ValueError
     from classifier.bulk import DuplicateIdError, ResumeError, ScoreJob, run
     from classifier.model import ModelIntegrityError
+    from classifier.where import WhereIntegrityError
 
     try:
         fields = FieldMap.with_overrides(
@@ -158,7 +168,7 @@ def score(
         )  # fmt: skip
         job = ScoreJob(
             inputs=expand_inputs(inputs), output=output.resolve(), fields=fields,
-            chunk_size=chunk_size, evidence=evidence, model_dir=model,
+            chunk_size=chunk_size, evidence=evidence, model_dir=model, where=where, where_dir=where_model,
         )  # fmt: skip
         with _ProgressLine(chunk_size) as on_progress:
             summary = run(
@@ -166,7 +176,9 @@ def score(
                 on_duplicate=on_duplicate.value, on_progress=on_progress,
             )  # fmt: skip
     # EOFError too: click would print a bare "Aborted." for it, as if the user had pressed Ctrl-D
-    except (ResumeError, DuplicateIdError, ModelIntegrityError, ValueError, OSError, EOFError) as exc:
+    except (
+        ResumeError, DuplicateIdError, ModelIntegrityError, WhereIntegrityError, ValueError, OSError, EOFError
+    ) as exc:  # fmt: skip
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from exc
     err.print(_summary_line(summary), markup=False, highlight=False)
@@ -236,16 +248,31 @@ def index(
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV of the index.")] = Path("index.csv"),
     freq: Annotated[str, typer.Option(help="Period: D (day), W (week) or M (month).")] = "W",
-    by: Annotated[str | None, typer.Option(help="Break down by: outlet.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Also draw the index as a PNG here.")] = None,
+    by: Annotated[str | None, typer.Option(help="Break down by: outlet or jurisdiction.")] = None,
+    top: Annotated[
+        int | None, typer.Option(min=1, help="With --by: keep the N largest groups by volume.")
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also draw the index as a PNG here; with --by jurisdiction a heatmap, "
+            "and small multiples beside it (NAME-lines.png)."
+        ),
+    ] = None,
     start: Annotated[str | None, typer.Option(help="First day to include, e.g. 2025-05-01.")] = None,
     end: Annotated[str | None, typer.Option(help="Last day to include, e.g. 2025-08-31.")] = None,
 ) -> None:
-    """Stance index over time: counts and shares per label and the net index (adoption - restriction)."""
-    from classifier.index import plot_index, read_scored, stance_index
+    """Stance index over time: counts and shares per label and the net index (adoption - restriction).
+
+    With --by jurisdiction, one index per jurisdiction (articles where no authority acts are
+    left out) and, with --plot, a heatmap of the net index by jurisdiction and period.
+    """
+    from classifier.index import plot_index, plot_jurisdictions, read_scored, stance_index
 
     try:
-        table, undated = stance_index(read_scored(scored), freq=freq.upper(), by=by, start=start, end=end)
+        table, undated = stance_index(
+            read_scored(scored, by=by), freq=freq.upper(), by=by, start=start, end=end, top=top
+        )
     except (ValueError, KeyError, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
@@ -253,10 +280,15 @@ def index(
         err.print("[red]error:[/red] no dated rows to index")
         raise typer.Exit(EXIT_USAGE)
     table.to_csv(output, index=False)
-    if plot:
+    drawn = []
+    if plot and by == "jurisdiction":
+        drawn = plot_jurisdictions(table, plot, freq=freq.upper())
+    elif plot:
         plot_index(table, plot, freq=freq.upper(), by=by)
+        drawn = [plot]
     note = f"; {undated:,} rows without a usable date left out" if undated else ""
-    err.print(f"{len(table)} rows -> {output}{f' and {plot}' if plot else ''}{note}")
+    written = "".join(f" and {p}" for p in drawn)
+    err.print(f"{len(table)} rows -> {output}{written}{note}")
 
 
 @app.command()

@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     model_sha256: str | None = Field(
         default=None, description="Pin the model file's digest outside its folder (tamper check)."
     )
+    where_dir: Path | None = Field(
+        default=None,
+        description="Jurisdiction extractor folder (extractor.joblib + manifest.json); default: the shipped one.",
+    )
+    where_sha256: str | None = Field(
+        default=None, description="Pin the extractor file's digest outside its folder (tamper check)."
+    )
     api_key: str | None = Field(
         default=None, description="When set, every /v1 request needs this value in the X-API-Key header."
     )

@@ -218,6 +218,10 @@ class Stance:
     uncertain: bool
     evidence: list[str]
     model_version: str
+    #: Where (classifier/where.py): None unless `classify` was given the jurisdiction extractor.
+    jurisdiction: str | None = None
+    jurisdiction_name: str | None = None
+    authority: str | None = None
 
 
 class StanceModel(ClassifierMixin, BaseEstimator):
@@ -378,13 +382,18 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         """A flag beside the label: the model's top probability is below `abstain_below`."""
         return proba.max(axis=1) < self.abstain_below
 
-    def classify(self, X: Any, *, evidence: int = 5) -> list[Stance]:
-        """Per article: label, all probabilities, confidence, `uncertain` flag, evidence, version."""
+    def classify(self, X: Any, *, evidence: int = 5, where: Any = None) -> list[Stance]:
+        """Per article: label, all probabilities, confidence, `uncertain` flag, evidence, version.
+
+        With `where` (a fitted JurisdictionExtractor, `classifier.load_where()`), also the
+        jurisdiction, its name and the authority; the stance answer is the same either way.
+        """
         features = self.transform(X)
         proba = self._proba(features)
         labels = self.classes_[proba.argmax(axis=1)]
         flags = self.uncertain(proba)
         terms = self._evidence(features, labels, evidence) if evidence else [[] for _ in labels]
+        places = where.places_of(*to_columns(X), stance_proba=proba) if where is not None else None
         return [
             Stance(
                 label=str(labels[i]),
@@ -393,6 +402,15 @@ class StanceModel(ClassifierMixin, BaseEstimator):
                 uncertain=bool(flags[i]),
                 evidence=terms[i],
                 model_version=self.version,
+                **(
+                    {
+                        "jurisdiction": places[i].jurisdiction,
+                        "jurisdiction_name": places[i].jurisdiction_name,
+                        "authority": places[i].authority,
+                    }
+                    if places is not None
+                    else {}
+                ),
             )
             for i in range(len(labels))
         ]

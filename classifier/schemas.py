@@ -124,6 +124,9 @@ class StanceOut(BaseModel):
                     "confidence": 0.93,
                     "uncertain": False,
                     "evidence": ["reserve (body)", "bitcoin reserve (body)"],
+                    "jurisdiction": "PK",
+                    "jurisdiction_name": "Pakistan",
+                    "authority": "government",
                     "model_name": "regstance",
                     "model_version": "regstance-2026-11-27-0123456789",
                     "evidence_spans": [
@@ -150,6 +153,18 @@ class StanceOut(BaseModel):
     evidence: list[str] = Field(
         description="Terms that pushed hardest toward the label, (headline) or (body)."
     )
+    jurisdiction: str = Field(
+        description='Where the acting authority is: ISO 3166-1 alpha-2 ("US"), ISO 3166-2 for a state or '
+        'province ("US-TX"), "EU", "INT" for intergovernmental bodies, or "none" when no authority acts.'
+    )
+    jurisdiction_name: str | None = Field(
+        description='The jurisdiction\'s name ("Pakistan"); null for "none".'
+    )
+    authority: str = Field(
+        description='The acting body\'s short name ("SEC", "PBoC"), a generic kind ("government", '
+        '"central bank", "regulator", "court", "police", "prosecutors", "legislature", "tax authority"), '
+        'or "none".'
+    )
     model_name: str
     model_version: str
     evidence_spans: list[EvidenceSpan] | None = Field(
@@ -175,6 +190,9 @@ class ModelInfo(BaseModel):
 
     model_name: str
     model_version: str
+    jurisdiction_version: str = Field(
+        description="Version of the jurisdiction extractor served beside the model."
+    )
     classes: list[StanceLabel]
     trained_at: str | None
     uncertain_below: float

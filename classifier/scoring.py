@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from classifier.articles import to_columns
 from classifier.model import LABELS, StanceModel
+from classifier.where import WHERE_COLUMNS, JurisdictionExtractor
 
 #: Columns `score_frame` adds, in order, with their dtypes.
 SCORE_COLUMNS = {
@@ -17,11 +19,19 @@ SCORE_COLUMNS = {
 }
 
 
-def score_frame(model: StanceModel, frame: pd.DataFrame, *, evidence: int = 0) -> pd.DataFrame:
+def score_frame(
+    model: StanceModel,
+    frame: pd.DataFrame,
+    *,
+    evidence: int = 0,
+    where: JurisdictionExtractor | None = None,
+) -> pd.DataFrame:
     """Score a frame of articles (`headline`/`body` columns); other columns pass through.
 
     Returns a new frame, row for row, with the SCORE_COLUMNS (and an `evidence`
-    column of term lists when `evidence` > 0).
+    column of term lists when `evidence` > 0, and the WHERE_COLUMNS
+    `jurisdiction`, `jurisdiction_name`, `authority` when given the extractor).
+    The stance columns are the same with or without `where`.
     """
     out = frame.copy()
     if len(frame) == 0:
@@ -29,6 +39,9 @@ def score_frame(model: StanceModel, frame: pd.DataFrame, *, evidence: int = 0) -
             out[column] = pd.Series(dtype=dtype)
         if evidence:
             out["evidence"] = pd.Series(dtype="object")
+        if where is not None:
+            for column in WHERE_COLUMNS:
+                out[column] = pd.Series(dtype="object")
         return out
     proba = model.predict_proba(frame[["headline", "body"]])
     top = proba.argmax(axis=1)
@@ -40,4 +53,9 @@ def score_frame(model: StanceModel, frame: pd.DataFrame, *, evidence: int = 0) -
     out["model_version"] = model.version
     if evidence:
         out["evidence"] = model.evidence(frame[["headline", "body"]], model.classes_[top], k=evidence)
+    if where is not None:
+        places = where.places_of(*to_columns(frame[["headline", "body"]]), stance_proba=proba)
+        out["jurisdiction"] = [p.jurisdiction for p in places]
+        out["jurisdiction_name"] = [p.jurisdiction_name for p in places]
+        out["authority"] = [p.authority for p in places]
     return out

@@ -29,6 +29,7 @@ from sklearn.metrics import cohen_kappa_score
 from classifier.model import LABELS
 from training.data import CORPUS_DIR, CORPUS_FILE
 from training.datasheet import write_datasheet
+from training.jurisdiction import add_jurisdiction
 from training.pools import read_pools
 from training.select_rest import SELECTED_AS as SELECTED_AS_REST
 
@@ -283,7 +284,7 @@ def assemble(
         "note_a",
         "neutral_topic",
     ]
-    corpus = corpus[columns]
+    corpus = add_jurisdiction(corpus[columns], out_dir=out_dir)  # + jurisdiction, authority columns
     corpus.to_parquet(out_dir / CORPUS_FILE, index=False, compression="zstd")
 
     real = corpus[corpus["origin"] == "pool"]

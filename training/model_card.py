@@ -5,6 +5,7 @@ A section whose numbers the run did not produce becomes an HTML comment, not a g
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 POOLS = ("2020", "2021-2022", "2025")
@@ -243,5 +244,68 @@ def render(metrics: dict) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def where_section(where: dict | None) -> str:
+    """The jurisdiction extractor's section, from artifacts/jurisdiction/metrics.json (training/where.py)."""
+    if not where:
+        return "<!-- jurisdiction extractor not evaluated: run `python -m training.where` -->\n"
+    t = where["test"]
+    worst = ", ".join(
+        f"{w['jurisdiction']} ({w['recall']:.2f} of {w['n']})" for w in where["worst_jurisdictions"]
+    )
+    top = [(code, v) for code, v in where["test_per_jurisdiction"].items()][:12]
+    pools = where["test_per_pool"]
+    lines = [
+        "## Where: jurisdiction and authority",
+        f"A separate component, `artifacts/jurisdiction/extractor.joblib` (version `{where['version']}`, "
+        f"SHA-256 `{where['sha256']}`, checked on load), names the jurisdiction (ISO 3166-1/3166-2, `EU`, `INT` "
+        "or `none`) and the acting authority of each article, as `training/ANNOTATION.md` defines them. It finds "
+        "every authority and place the headline and lead name (a gazetteer from pycountry, countryinfo and "
+        f"`classifier/data/`: {where['gazetteer']['aliases']:,} aliases), ranks them with a logistic regression "
+        "trained on the labelled train and validation rows, and a second one decides whether any authority acts "
+        f"(threshold {where['gate_threshold']}, chosen by cross-validation on those rows). It does not change the "
+        f"stance labels. Trained on {where['n_train']} rows against stance model `{where['stance_model_version']}`.",
+        f"Measured on the {t['n']} labelled test rows ({t['n_acting']} where an authority acts) by "
+        f"`{where['command']}`; authorities compared in the table's canonical spelling:",
+        "\n".join(
+            [
+                "| measure | overall | where an authority acts |",
+                "|---|---|---|",
+                f"| jurisdiction accuracy | {_pct(t['jurisdiction_accuracy'])} | "
+                f"{_pct(t['jurisdiction_accuracy_where_authority_acts'])} |",
+                f"| authority accuracy (with its jurisdiction) | {_pct(t['authority_accuracy'])} | "
+                f"{_pct(t['authority_accuracy_where_authority_acts'])} |",
+            ]
+        ),
+        f"`none` is answered for {_pct(t['none_recall'])} of the articles where no authority acts, and for "
+        f"{_pct(t['acting_said_none'])} of those where one does.",
+        "\n".join(
+            [
+                "| test pool | n | jurisdiction accuracy | where an authority acts |",
+                "|---|---|---|---|",
+                *[
+                    f"| {pool} | {v['n']} | {_pct(v['jurisdiction_accuracy'])} | "
+                    f"{_pct(v['jurisdiction_accuracy_where_authority_acts'])} |"
+                    for pool, v in pools.items()
+                ],
+            ]
+        ),
+        "\n".join(
+            [
+                "| jurisdiction (largest in test) | n | found (recall) | right when answered (precision) |",
+                "|---|---|---|---|",
+                *[f"| {code} | {v['n']} | {_pct(v['recall'])} | {_pct(v['precision'])} |" for code, v in top],
+            ]
+        ),
+        f"Worst among jurisdictions with at least 5 test rows: {worst}. It reads only the headline and "
+        "the first 600 characters of the body, and knows only the names in its tables: an authority the "
+        "tables lack, or one named only later in the article, is missed.",
+        f"Speed: {where['articles_per_s_one_core']:,.0f} articles/s on one core, the extractor alone.",
+    ]
+    return "\n\n".join(lines) + "\n"
+
+
 def write_model_card(path: Path, metrics: dict) -> None:
-    Path(path).write_text(render(metrics))
+    """The stance card, then the jurisdiction section from `jurisdiction/metrics.json` beside it."""
+    where_file = Path(path).parent / "jurisdiction" / "metrics.json"
+    where = json.loads(where_file.read_text()) if where_file.is_file() else None
+    Path(path).write_text(render(metrics) + "\n" + where_section(where))

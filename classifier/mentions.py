@@ -1,0 +1,478 @@
+"""Find the authorities and places an article names, and describe each as a candidate actor.
+
+One Aho-Corasick pass (pyahocorasick, in C) over the lowercased headline and
+lead finds every alias of the gazetteer and every stance-bearing term at once;
+Python then only walks the few matches. Each distinct (jurisdiction,
+authority) named becomes a candidate with a row of features: where it stands
+(headline, lead, how early), what kind of name it is, how near the
+stance-bearing words it sits, and how much else in the article points to the
+same jurisdiction. The extractor's ranker scores these rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+import numpy as np
+
+from classifier.gazetteer import (
+    AUTHORITY,
+    BLOCK,
+    COUNTRY,
+    DEMONYM,
+    GENERIC_KINDS,
+    METONYM,
+    SUBDIVISION,
+    Entry,
+    Gazetteer,
+)
+
+#: A place this close before an authority or a generic word qualifies it: "Nigeria's SEC",
+#: "Chinese police", "South Korean prosecutors", "Texas lawmakers".
+_BINDING_GAP = {"", " ", "'s ", "’s ", "' ", "’ ", "-"}
+_LOCATED = (" based", "-based", "-headquartered", "-listed", "-registered")
+#: Kinds of candidate, by the strongest mention behind it.
+CANDIDATE_KINDS = ("authority", "bound", "inferred", "country", "subdivision", "demonym", "metonym")
+_KIND_OF = {AUTHORITY: 0, COUNTRY: 3, SUBDIVISION: 4, DEMONYM: 5, METONYM: 6}
+FEATURES = (
+    "in_headline",
+    "headline_position",
+    "lead_position",
+    "log_mentions",
+    *(f"kind_{k}" for k in CANDIDATE_KINDS),
+    "headline_stance_distance",
+    "lead_stance_distance",
+    "is_int",
+    "is_eu",
+    "is_subdivision",
+    "log_same_jurisdiction",
+    "generic_authority",
+    "order",
+    "first_in_headline",
+    "after_preposition",
+    "headline_starts_with_it",
+    "jurisdiction_share",
+    "in_first_sentence",
+    "log_pull",
+    "pull_share",
+    "log_rest_pull",
+    "rest_pull_share",
+    "total_pull_share",
+    "name_toward",
+    "name_regulatory",
+    "name_toward_is_max",
+    "first_in_lead",
+    "coordinated_first_in_lead",
+    "former",
+    "owns_or_locates",
+    "unplaced",
+)
+
+
+@dataclass
+class Candidate:
+    """One actor an article may be about, with what the ranker needs to know of it."""
+
+    jurisdiction: str
+    authority: str
+    kinds: set[int]  # indices into CANDIDATE_KINDS of the mentions behind it
+    first: int  # char offset of its first mention in headline + "\n" + lead
+    mentions: int
+    headline_first: int  # -1 when not in the headline
+    lead_first: int  # offset within the lead, -1 when not there
+    headline_stance: float
+    lead_stance: float
+    after_preposition: int  # flags (see `_flags`) that every mention of it carries
+    pull: float = 0.0  # stance weight of the terms near its mentions (see `candidates`)
+    rest_pull: float = 0.0  # the same for its jurisdiction, in the body after the lead
+    name_toward: float = 0.0  # the stance model's weight for its name, toward this article's stance
+    name_regulatory: float = 0.0  # ... and away from neutral
+
+
+class Matcher:
+    """The gazetteer and the stance terms compiled into one automaton.
+
+    Parameters
+    ----------
+    gazetteer : Gazetteer
+    stance_terms : sequence of str
+        Lowercased words and phrases that carry a stance ("ban", "approves").
+    """
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        stance_terms: tuple[str, ...] = (),
+        name_weights: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.payloads: list[tuple[str, bool, tuple[Entry, ...], tuple[Entry, ...]]] = []
+        self.automaton = ahocorasick.Automaton()
+        keys = set(gazetteer.aliases) | set(gazetteer.local)
+        for key in sorted(keys):
+            written, sensitive, entries = gazetteer.aliases.get(key, ("", False, ()))
+            local_written, local_sensitive, local = gazetteer.local.get(key, ("", False, ()))
+            if not entries:
+                written, sensitive = local_written, local_sensitive
+            payload = len(self.payloads)
+            self.payloads.append((written, sensitive, entries, local))
+            if len(key) <= 4 and key.isalnum():
+                # short names ("us", "ed", "bi") only where a word starts: anywhere, they fire
+                # inside most words only to be thrown away
+                for before in _WORD_STARTS:
+                    self.automaton.add_word(before + key, (_NAME, payload, len(key)))
+            else:
+                self.automaton.add_word(key, (_NAME, payload, len(key)))
+        # the stance terms in the same automaton, one pass for both; all matches are read
+        # (overlapping), so a term such as "sec charges" cannot hide the name inside it
+        for index, term in enumerate(stance_terms):
+            if term not in self.automaton:
+                self.automaton.add_word(term, (_TERM, index, len(term)))
+        self.automaton.make_automaton()
+        # the stance model's own weights for each name, (adoption, neutral, restriction) in the
+        # headline then in the body; zeros for names it has no feature for
+        weights = name_weights or {}
+        self.name_weights = [tuple(float(x) for x in weights.get(key, np.zeros(6))) for key in sorted(keys)]
+
+    def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+        """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
+        (start, term index) of every stance term."""
+        lower = " " + text.lower()  # the leading space lets a short name start the text
+        if len(lower) != len(text) + 1:  # a few characters lowercase to two; keep offsets aligned
+            lower = " " + "".join(c.lower()[:1] or c for c in text)
+        n = len(text)
+        found, stance = [], []
+        for end_index, (what, value, length) in self.automaton.iter(lower):
+            end = end_index  # in `text`: `lower` is one longer
+            start = end - length
+            if end < n and lower[end + 1].isalnum():
+                continue
+            if what == _TERM:
+                if not lower[start].isalnum():
+                    stance.append((start, value))
+                continue
+            if lower[start].isalnum():
+                continue
+            written, sensitive = self.payloads[value][0], self.payloads[value][1]
+            if sensitive and not _same_case(text[start:end], written):
+                continue
+            found.append((start, end, value))
+        if len(found) < 2:
+            return found, stance
+        names, last_end = [], -1  # leftmost-longest: "U.S. SEC" is one name, not "SEC" inside it
+        for match in sorted(found, key=lambda m: (m[0], -m[1])):
+            if match[0] >= last_end:
+                names.append(match)
+                last_end = match[1]
+        return names, stance
+
+
+_NAME, _TERM = 0, 1
+#: What may come right before a short name, lowercased text having a space put first.
+_WORD_STARTS = (" ", "\n", "(", '"', "'", "“", "‘", "-", "/", "$", "#", "@", "[")
+
+
+def _same_case(found: str, written: str) -> bool:
+    """ "SEC" matches "SEC" (and "SEC" in an all-caps headline), not "sec"; "Fed" matches "Fed"."""
+    if found == written or (found.isupper() and found == written.upper()):
+        return True
+    return found == " ".join(w[:1].upper() + w[1:] for w in written.split(" "))
+
+
+def _distance(positions: list[int], at: int) -> float:
+    if not positions or at < 0:
+        return 3.0
+    return min(3.0, min(abs(p - at) for p in positions) / 50.0)
+
+
+def candidates(
+    matcher: Matcher,
+    headline: str,
+    lead: str,
+    term_weights: list[float] | None = None,
+    rest: str = "",
+    stance_mix: np.ndarray | None = None,
+) -> list[Candidate]:
+    """Every actor the headline and lead name, merged by (jurisdiction, authority).
+
+    `term_weights` (one per stance term: how hard it pushes toward this article's
+    stance) gives each candidate its `pull`: the weights of the stance terms near
+    each of its mentions, decaying with distance. The actor a stance is about sits
+    where the words that carry it are ("the government is setting aside 2,000 MW").
+    `rest`, the body after the lead, names no new candidates; where the headline and
+    lead name more than one jurisdiction, it adds its pull to each (`rest_pull`).
+    `stance_mix` (the article's stance probabilities) weighs what the stance model
+    itself learnt of each name: `name_toward`, how hard the name pushes toward this
+    article's stance, and `name_regulatory`, how far it pushes from neutral.
+    """
+    gaz = matcher.gazetteer
+    text = f"{headline}\n{lead}"
+    split = len(headline)
+    named, stance_found = matcher.matches(text)
+    if not named:
+        return []
+    stance_at = [s for s, _ in stance_found]
+    head_stance = [s for s in stance_at if s < split]
+    lead_stance = [s for s in stance_at if s > split]
+    weighted = (
+        [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
+        if term_weights is not None
+        else []
+    )
+
+    raw: list[
+        tuple[str, str, int, int, bool, int]
+    ] = []  # jurisdiction, authority, kind, start, after_prep, payload
+    places: list[tuple[int, str]] = []  # (start, jurisdiction) of every place named
+    pending: list[tuple[int, Entry]] = []  # unbound generic words, bound later to a place
+    bound_to_next = -1
+    for i, (start, end, payload) in enumerate(named):
+        _, _, entries, local = matcher.payloads[payload]
+        if i == bound_to_next:
+            continue
+        entry = entries[0] if entries else None
+        if entry is not None and entry.kind == BLOCK:
+            continue
+        if entry is not None and entry.kind in (COUNTRY, SUBDIVISION, DEMONYM, METONYM):
+            if text.startswith(_LOCATED, end) and not text.startswith(" based on", end):
+                continue  # "a Dubai-based exchange" says where a company sits, not who acts
+            nxt = named[i + 1] if i + 1 < len(named) else None
+            if nxt is not None and text[end : nxt[0]] in _BINDING_GAP and nxt[0] - end <= 3:
+                bound = _bind(gaz, entry.jurisdiction, matcher.payloads[nxt[2]])
+                if bound is not None:
+                    raw.append(
+                        (entry.jurisdiction, bound, 1, start, _flags(text, start, end, False), payload)
+                    )
+                    places.append((start, entry.jurisdiction))
+                    bound_to_next = i + 1
+                    continue
+            places.append((start, entry.jurisdiction))
+            authority = entry.authority if entry.kind == METONYM else "government"
+            raw.append(
+                (
+                    entry.jurisdiction,
+                    authority,
+                    _KIND_OF[entry.kind],
+                    start,
+                    _flags(text, start, end, True),
+                    payload,
+                )
+            )
+        elif (entry is not None and entry.kind == AUTHORITY) or local:
+            # "the Securities and Exchange Commission of Thailand", "the central bank of Iran"
+            nxt = named[i + 1] if i + 1 < len(named) else None
+            if nxt is not None and text[end : nxt[0]] in (" of ", " of the "):
+                place = matcher.payloads[nxt[2]][2]
+                if place and place[0].kind in (COUNTRY, SUBDIVISION, METONYM):
+                    bound = _bind(gaz, place[0].jurisdiction, matcher.payloads[payload])
+                    if bound is not None:
+                        raw.append(
+                            (place[0].jurisdiction, bound, 1, start, _flags(text, start, end, False), nxt[2])
+                        )
+                        places.append((nxt[0], place[0].jurisdiction))
+                        bound_to_next = i + 1
+                        continue
+            if entry is not None and entry.kind == AUTHORITY:
+                raw.append(
+                    (entry.jurisdiction, entry.authority, 0, start, _flags(text, start, end, False), payload)
+                )
+            else:
+                pending.append((start, local[0], payload, _flags(text, start, end, False)))
+    for start, entry, payload, flags in pending:  # "the government", "regulators": the nearest place before
+        before = [j for s, j in places if s < start]
+        after = [j for s, j in places if s > start]
+        jurisdiction = before[-1] if before else (after[0] if after else None)
+        if jurisdiction is None:
+            # no place named at all ("Former OpenSea employee charged"): in this news that is
+            # mostly the US; flagged so the ranker and the gate learn how far to trust it
+            jurisdiction, flags = "US", flags | 8
+        raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, flags, payload))
+
+    merged: dict[tuple[str, str], Candidate] = {}
+    mix = (1 / 3, 1 / 3, 1 / 3) if stance_mix is None else tuple(float(x) for x in stance_mix)
+    for jurisdiction, authority, kind, start, after_prep, payload in raw:
+        key = (jurisdiction, authority)
+        in_head = start < split
+        c = merged.get(key)
+        if c is None:
+            c = merged[key] = Candidate(
+                jurisdiction, authority, set(), start, 0, -1, -1, 3.0, 3.0, after_prep
+            )
+        c.mentions += 1
+        c.kinds.add(kind)
+        w = matcher.name_weights[payload]
+        a, n, r = (w[0], w[1], w[2]) if in_head else (w[3], w[4], w[5])
+        c.name_toward = max(c.name_toward, a * mix[0] + r * mix[2])
+        c.name_regulatory = max(c.name_regulatory, -n)
+        for at, weight in weighted:
+            if (at < split) == in_head:  # the headline's words pull the headline's names, and so on
+                c.pull += weight * math.exp(-abs(at - start) / 80.0)
+        if in_head and c.headline_first < 0:
+            c.headline_first = start
+            c.headline_stance = _distance(head_stance, start)
+        if not in_head and c.lead_first < 0:
+            c.lead_first = start - split - 1
+            c.lead_stance = _distance(lead_stance, start)
+        c.after_preposition = c.after_preposition & after_prep
+    # a former office ("ex-SEC chair") or a place that only owns or locates something
+    # ("Australia's largest bank", "a Texas man") in every mention is no actor at all
+    out = [c for c in merged.values() if not c.after_preposition & 6]
+    # the rest of the body only settles a choice between jurisdictions: read it only then
+    if rest and term_weights is not None and len({c.jurisdiction for c in out}) > 1:
+        rest_named, rest_stance = matcher.matches(rest)
+        pull = _rest_pull(matcher, rest_named, rest_stance, term_weights, places[-1][1] if places else None)
+        for c in out:
+            c.rest_pull = pull.get(c.jurisdiction, 0.0)
+    return out
+
+
+def _rest_pull(
+    matcher: Matcher,
+    named: list[tuple[int, int, int]],
+    stance_found: list[tuple[int, int]],
+    term_weights: list[float],
+    last_place: str | None,
+) -> dict[str, float]:
+    """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
+    weighted = [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
+    if not weighted or not named:
+        return {}
+    pull: dict[str, float] = {}
+    place = last_place
+    for start, _, payload in named:
+        _, _, entries, local = matcher.payloads[payload]
+        if entries and entries[0].kind == BLOCK:
+            continue
+        if entries:
+            jurisdiction = entries[0].jurisdiction
+            if entries[0].kind != AUTHORITY:
+                place = jurisdiction
+        elif local and place is not None:
+            jurisdiction = place  # "the government": the last place named
+        else:
+            continue
+        near = sum(w * math.exp(-abs(at - start) / 80.0) for at, w in weighted)
+        pull[jurisdiction] = pull.get(jurisdiction, 0.0) + near
+    return pull
+
+
+def _bind(gaz: Gazetteer, jurisdiction: str, payload: tuple) -> str | None:
+    """The authority a place qualifies: "Nigeria's" + "SEC" -> SEC (Nigeria); "Chinese" + "police" -> police."""
+    written, _, entries, local = payload
+    for entry in entries:
+        if entry.kind == AUTHORITY and entry.jurisdiction == jurisdiction:
+            return entry.authority
+    # the same name in the place's own table: "Thailand's SEC" -> SEC (Thailand)
+    for key in (written.lower(), *(e.authority.lower() for e in entries if e.kind == AUTHORITY)):
+        own = gaz.authorities.get((jurisdiction, key))
+        if own is not None and own not in GENERIC_KINDS:
+            return own
+    generic = local[0].generic if local else None
+    if generic is None:
+        for entry in entries:
+            if entry.kind == AUTHORITY:
+                generic = entry.generic
+                break
+    if generic is None or generic not in GENERIC_KINDS:
+        return None
+    if local and local[0].authority not in GENERIC_KINDS:  # "Ministry of Finance" keeps its name
+        return gaz.canonical(jurisdiction, local[0].authority)
+    return gaz.canonical(jurisdiction, generic)
+
+
+#: Words that, right after a place, make it a location or an owner, not an actor:
+#: "Australia's largest bank", "Russian region", "a Texas man", "Chinese tech giants".
+_NON_ACTOR = re.compile(
+    r"(?:'s|’s)?\s+(?:largest |biggest |top |leading |major |own |local |first |state-owned |state-run )?"
+    r"(?:banks?|bankers?|lenders?|compan(?:y|ies)|firms?|startups?|exchanges?|platforms?|miners?|mining|"
+    r"industry|market|markets|economy|investors?|traders?|users?|citizens|residents|people|man|woman|"
+    r"men|women|couple|family|families|customers|clients|region|regions|city|town|village|tech|giants?|"
+    r"fintechs?|crypto|bitcoin|btc|stablecoin|hackers?|developers?|entrepreneurs?|businesses|brands?|"
+    r"chain|club|orthodox|church|oligarchs?|expats?|fans|players|students|gym|hub|pilot|flood|billionaire)\b",
+    re.IGNORECASE,
+)
+_FORMER = re.compile(r"(?:\b(?:ex|former|onetime|one-time|erstwhile|late)[- ])$", re.IGNORECASE)
+
+
+def _flags(text: str, start: int, end: int, place: bool) -> int:
+    """Why a mention may not be the actor: 1 after a preposition ("an exchange in Singapore"),
+    2 a former office ("ex-SEC chair"), 4 a place owning or locating something else
+    ("Australia's largest bank"); 8 (set by `candidates`) no place named at all."""
+    before = text[max(0, start - 12) : start]
+    flags = 0
+    if place and before.lower().endswith((" in ", " from ", " across ", " to ", "\nin ")):
+        flags |= 1
+    if _FORMER.search(before) or (text.startswith("House", start) and before.endswith(("'s ", "’s "))):
+        flags |= 2  # "ex-SEC chair"; "Do Kwon's House" is his home
+    if place and _NON_ACTOR.match(text, end):
+        flags |= 4
+    return flags
+
+
+def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> np.ndarray:
+    """One row of FEATURES per candidate (see the module docstring)."""
+    if not cands:
+        return np.zeros((0, len(FEATURES)), dtype=np.float64)
+    same: dict[str, int] = {}
+    for c in cands:
+        same[c.jurisdiction] = same.get(c.jurisdiction, 0) + c.mentions
+    order = sorted(range(len(cands)), key=lambda i: cands[i].first)
+    rank = {i: r for r, i in enumerate(order)}
+    head_first = min((c.headline_first for c in cands if c.headline_first >= 0), default=-1)
+    lead_first = min((c.lead_first for c in cands if c.lead_first >= 0), default=-1)
+    # two actors named side by side in the headline ("El Salvador, Pakistan inaugurate ..."):
+    # the headline's order says little, the lead's says more
+    in_head = sorted({c.headline_first for c in cands if c.headline_first >= 0})
+    coordinated = (
+        any(0 < b - a <= 20 for a, b in itertools.pairwise(in_head))
+        and len({c.jurisdiction for c in cands if c.headline_first >= 0}) > 1
+    )
+    total = sum(same.values())
+    pulls = sum(c.pull for c in cands)
+    top_toward = max(c.name_toward for c in cands)
+    rest_pulls = sum({c.jurisdiction: c.rest_pull for c in cands}.values())
+    out = []
+    for i, c in enumerate(cands):
+        kinds = [float(kind in c.kinds) for kind in range(len(CANDIDATE_KINDS))]
+        first_in_lead = c.lead_first >= 0 and c.lead_first == lead_first
+        out.append(
+            [
+                c.headline_first >= 0,
+                c.headline_first / max(headline_length, 1) if c.headline_first >= 0 else 1.5,
+                c.lead_first / max(lead_chars, 1) if c.lead_first >= 0 else 1.5,
+                math.log1p(c.mentions),
+                *kinds,
+                c.headline_stance,
+                c.lead_stance,
+                c.jurisdiction == "INT",
+                c.jurisdiction == "EU",
+                "-" in c.jurisdiction,
+                math.log1p(same[c.jurisdiction] - c.mentions),
+                c.authority in GENERIC_KINDS,
+                min(rank[i], 5) / 5,
+                c.headline_first >= 0 and c.headline_first == head_first,
+                bool(c.after_preposition & 1),
+                0 <= c.headline_first <= 2,
+                same[c.jurisdiction] / total,
+                0 <= c.lead_first < 200,
+                math.log1p(c.pull),
+                c.pull / pulls if pulls > 0 else 0.0,
+                math.log1p(c.rest_pull),
+                c.rest_pull / rest_pulls if rest_pulls > 0 else 0.0,
+                (c.pull + c.rest_pull) / (pulls + rest_pulls) if pulls + rest_pulls > 0 else 0.0,
+                c.name_toward,
+                c.name_regulatory,
+                c.name_toward > 0 and c.name_toward == top_toward,
+                first_in_lead,
+                first_in_lead and coordinated,
+                bool(c.after_preposition & 2),
+                bool(c.after_preposition & 4),
+                bool(c.after_preposition & 8),
+            ]
+        )
+    rows = np.array(out, dtype=np.float64)
+    return rows

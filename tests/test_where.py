@@ -1,0 +1,219 @@
+"""Where: the shipped jurisdiction extractor on the guide's examples, its file's integrity, every door."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from classifier import JurisdictionExtractor, StanceModel, WhereIntegrityError, load_where, score_frame
+from classifier.api import create_app
+from classifier.cli import app
+from classifier.config import Settings
+from classifier.gazetteer import build_gazetteer
+from classifier.text import split_text
+from classifier.where import DEFAULT_WHERE_DIR, EXTRACTOR_FILE, WHERE_COLUMNS
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def where() -> JurisdictionExtractor:
+    return load_where()
+
+
+def place(where: JurisdictionExtractor, model: StanceModel, headline: str, body: str = "") -> tuple[str, str]:
+    """(jurisdiction, authority) the way every door computes it: with the stance probabilities."""
+    frame = pd.DataFrame({"headline": [headline], "body": [body]})
+    [p] = where.places(frame, stance_proba=model.predict_proba(frame))
+    return p.jurisdiction, p.authority
+
+
+# the guide's worked examples (../shared/jurisdiction-guide.md)
+GUIDE = [
+    ("Pakistan sets aside 2,000 MW of power for bitcoin mining", "", "PK", {"government"}),
+    (
+        "The People's Bank of China held a meeting to crack down on virtual currency trading",
+        "",
+        "CN",
+        {"PBoC"},
+    ),
+    ("Texas creates a state bitcoin reserve", "", "US-TX", {"legislature", "government"}),
+    ("IMF urges El Salvador to drop bitcoin as legal tender", "", "INT", {"IMF"}),
+    ("Bitcoin rises 3% as traders eye options expiry", "", "none", {"none"}),
+]
+
+
+@pytest.mark.parametrize(("headline", "body", "jurisdiction", "authorities"), GUIDE)
+def test_the_guides_worked_examples(where, model, headline, body, jurisdiction, authorities) -> None:
+    j, a = place(where, model, headline, body)
+    assert j == jurisdiction and a in authorities
+
+
+@pytest.mark.parametrize(
+    ("headline", "jurisdiction", "authority"),
+    [
+        ("Beijing orders banks to stop serving crypto exchanges", "CN", "government"),
+        ("Brussels readies sweeping rules for crypto issuers", "EU", "European Commission"),
+        ("Washington moves to ban crypto mixers outright", "US", "government"),
+    ],
+)
+def test_metonyms(where, model, headline, jurisdiction, authority) -> None:
+    assert place(where, model, headline) == (jurisdiction, authority)
+
+
+def test_a_us_state_and_an_intergovernmental_body(where, model) -> None:
+    assert place(where, model, "New York regulator fines crypto exchange $10 million")[0] == "US-NY"
+    assert place(where, model, "Wyoming governor signs stablecoin bill into law")[0] == "US-WY"
+    assert place(where, model, "FATF warns countries over lax crypto travel rule enforcement")[0] == "INT"
+
+
+def test_a_price_story_is_about_no_jurisdiction(where, model) -> None:
+    assert place(where, model, "Ether jumps 8% as whales accumulate ahead of the weekend") == ("none", "none")
+    assert place(where, model, "Solana price prediction: analysts eye $300 as volumes climb") == (
+        "none",
+        "none",
+    )
+
+
+def test_a_place_where_a_company_sits_is_not_an_actor(where, model) -> None:
+    j, _ = place(where, model, "Dubai-based exchange launches new trading app with lower fees")
+    assert j == "none"
+
+
+def test_a_qualified_authority_takes_the_place_that_qualifies_it(where, model) -> None:
+    assert place(where, model, "Nigeria's SEC fines crypto exchange for unregistered operations") == (
+        "NG",
+        "SEC (Nigeria)",
+    )
+    assert place(where, model, "Chinese police arrest 12 over illegal bitcoin mining")[0] == "CN"
+
+
+def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
+    headline, body = split_text(seed_text)
+    assert place(where, model, headline, body)[0] == "PK"
+
+
+def test_labels_are_normalised_through_the_authorities_table() -> None:
+    gaz = build_gazetteer()
+    assert gaz.canonical("US", "U.S. SEC") == "SEC"
+    assert gaz.canonical("US", "Securities and Exchange Commission") == "SEC"
+    assert gaz.canonical("RU", "central bank") == "Bank of Russia"
+    assert gaz.canonical("KR", "FSC") == "FSC (South Korea)"
+    assert gaz.canonical("none", "anything") == "none"
+    assert gaz.names["US-TX"] == "Texas" and gaz.names["EU"] == "European Union"
+
+
+def test_a_changed_extractor_file_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "jurisdiction"
+    shutil.copytree(DEFAULT_WHERE_DIR, copy)
+    with open(copy / EXTRACTOR_FILE, "r+b") as fh:
+        fh.seek(200)
+        byte = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(WhereIntegrityError, match="SHA-256"):
+        load_where(copy)
+    with pytest.raises(WhereIntegrityError, match=r"no extractor\.joblib"):
+        load_where(tmp_path)
+    with pytest.raises(WhereIntegrityError, match="SHA-256"):
+        load_where(DEFAULT_WHERE_DIR, expected_sha256="0" * 64)
+
+
+def test_metrics_card_and_manifest_agree(where) -> None:
+    manifest = json.loads((DEFAULT_WHERE_DIR / "manifest.json").read_text())
+    metrics = json.loads((DEFAULT_WHERE_DIR / "metrics.json").read_text())
+    card = (DEFAULT_WHERE_DIR.parent / "MODEL_CARD.md").read_text()
+    assert metrics["sha256"] == manifest["sha256"] and metrics["version"] == where.metadata_["version"]
+    assert metrics["test"]["n"] == 1_281  # every test row is labelled
+    assert f"{metrics['test']['jurisdiction_accuracy']:.3f}" in card and manifest["sha256"] in card
+
+
+def test_stance_is_the_same_with_or_without_the_extractor(where, model) -> None:
+    frame = pd.read_parquet(FIXTURES / "articles.parquet")
+    plain = score_frame(model, frame)
+    placed = score_frame(model, frame, where=where)
+    pd.testing.assert_frame_equal(plain, placed.drop(columns=list(WHERE_COLUMNS)))
+    assert placed["jurisdiction"].notna().all() and set(WHERE_COLUMNS) <= set(placed.columns)
+    stances = model.classify(frame, where=where)
+    assert [s.label for s in stances] == plain["label"].tolist()
+    assert [s.jurisdiction for s in stances] == placed["jurisdiction"].tolist()
+    assert model.classify(frame)[0].jurisdiction is None  # asked for nothing, computed nothing
+
+
+def test_the_api_reports_where() -> None:
+    with TestClient(create_app(Settings())) as client:
+        seed = client.post(
+            "/v1/classify",
+            json={
+                "id": "pk",
+                "headline": "Pakistan sets aside 2,000 MW of power for bitcoin mining",
+                "body": "The government also plans a national bitcoin reserve.",
+            },
+        ).json()
+        assert (seed["jurisdiction"], seed["jurisdiction_name"], seed["authority"]) == (
+            "PK",
+            "Pakistan",
+            "government",
+        )
+        batch = client.post(
+            "/v1/classify/batch",
+            json={"articles": [{"headline": "SEC sues crypto exchange"}, {"headline": "Bitcoin rises 3%"}]},
+        ).json()["results"]
+        assert [(r["jurisdiction"], r["authority"]) for r in batch] == [("US", "SEC"), ("none", "none")]
+        assert batch[1]["jurisdiction_name"] is None
+        assert client.get("/v1/model").json()["jurisdiction_version"].startswith("where-")
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["StanceOut"]
+        assert {"jurisdiction", "jurisdiction_name", "authority"} <= set(schema["required"])
+
+
+def test_bulk_output_has_the_three_columns_and_can_leave_them_out(tmp_path: Path) -> None:
+    out, bare = tmp_path / "out.parquet", tmp_path / "bare.parquet"
+    assert runner.invoke(app, ["score", str(FIXTURES / "articles.parquet"), "-o", str(out)]).exit_code == 0
+    frame = pd.read_parquet(out)
+    assert list(frame.columns[-3:]) == list(WHERE_COLUMNS)
+    assert frame["jurisdiction"].notna().all() and frame["authority"].notna().all()
+    assert (frame["jurisdiction_name"].isna() == (frame["jurisdiction"] == "none")).all()
+    args = ["score", str(FIXTURES / "articles.parquet"), "-o", str(bare), "--no-where"]
+    assert runner.invoke(app, args).exit_code == 0
+    plain = pd.read_parquet(bare)
+    assert not set(WHERE_COLUMNS) & set(plain.columns)
+    pd.testing.assert_frame_equal(plain, frame.drop(columns=list(WHERE_COLUMNS)))
+
+
+def test_index_by_jurisdiction_writes_the_csv_and_both_charts(tmp_path: Path) -> None:
+    days = pd.date_range("2025-06-02", periods=28, freq="D").strftime("%Y-%m-%d").tolist()
+    rows = []
+    for i, day in enumerate(days):
+        rows += [
+            {"published": day, "outlet": "a", "label": "adoption", "jurisdiction": "US", "jurisdiction_name": "United States"},
+            {"published": day, "outlet": "a", "label": "restriction" if i % 2 else "adoption", "jurisdiction": "CN", "jurisdiction_name": "China"},
+            {"published": day, "outlet": "b", "label": "restriction", "jurisdiction": "RU", "jurisdiction_name": "Russian Federation"},
+            {"published": day, "outlet": "b", "label": "neutral", "jurisdiction": "none", "jurisdiction_name": None},
+        ]  # fmt: skip
+    rows.append({"published": days[0], "outlet": "c", "label": "adoption", "jurisdiction": "SV", "jurisdiction_name": "El Salvador"})  # fmt: skip
+    path = tmp_path / "scored.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    out, png = tmp_path / "by-jurisdiction.csv", tmp_path / "by-jurisdiction.png"
+    args = ["index", str(path), "-o", str(out), "--by", "jurisdiction", "--top", "3", "--plot", str(png)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    index = pd.read_csv(out)
+    assert set(index["jurisdiction"]) == {"US", "CN", "RU"}  # "none" is no jurisdiction; SV not in the top 3
+    net = index.groupby("jurisdiction").apply(
+        lambda g: (g["adoption"].sum() - g["restriction"].sum()) / g["n"].sum()
+    )
+    assert net["US"] == 1.0 and net["RU"] == -1.0 and net["CN"] == 0.0
+    assert index.loc[index["jurisdiction"] == "CN", "jurisdiction_name"].iloc[0] == "China"
+    assert png.stat().st_size > 20_000
+    assert (tmp_path / "by-jurisdiction-lines.png").stat().st_size > 20_000
+    unscored = tmp_path / "old.parquet"
+    pd.DataFrame(rows).drop(columns=["jurisdiction", "jurisdiction_name"]).to_parquet(unscored)
+    result = runner.invoke(app, ["index", str(unscored), "--by", "jurisdiction", "-o", str(out)])
+    assert result.exit_code == 2 and "no jurisdiction" in result.output
