@@ -20,13 +20,14 @@ def default_candidates() -> list[dict]:
     """Model settings compared on the out-of-distribution suite; speed is part of the choice.
 
     Word n-grams of headline and body lead throughout (v0.1's recipe first); with names of
-    places and authorities read as their kind ("Pakistan" -> "country"); and either with the
-    static embeddings of the headline and the body lead appended, which carry meaning across
-    words the n-grams never saw.
+    places and authorities read as their kind ("Pakistan" -> "country"); and with the static
+    embeddings of the headline and the body lead appended, which carry meaning across words
+    the n-grams never saw. (Embeddings and names-as-kinds together scored lowest of the four
+    on the suite, 0.687, in a run on this corpus: left out to keep training near 5 minutes.)
     """
     ngrams = {"classifier": "logreg", "C": 8.0, "headline_copies": True}
     semantic = {**ngrams, "embeddings": EMBEDDINGS, "embedding_weight": 1.0}
-    return [ngrams, {**ngrams, "abstract_names": True}, semantic, {**semantic, "abstract_names": True}]
+    return [ngrams, {**ngrams, "abstract_names": True}, semantic]
 
 
 @dataclass
