@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import joblib
 import numpy as np
@@ -85,8 +86,7 @@ class WhereIntegrityError(RuntimeError):
     """The extractor file is missing, altered, or does not match its manifest."""
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """One article's answer: jurisdiction code, its name, and the acting authority."""
 
     jurisdiction: str
@@ -379,18 +379,15 @@ class JurisdictionExtractor(BaseEstimator):
     ) -> np.ndarray:
         """What the none gate reads: the best candidate (its score and features), the runner-up's
         score, and the stance probabilities."""
-        row = np.zeros(len(GATE_FEATURES))
-        if self.gate_stance:
-            row[4:7] = proba
-        if cands:
-            order = np.argsort(-scores)
-            row[0] = 1.0
-            row[1] = scores[order[0]]
-            row[2] = scores[order[1]] if len(order) > 1 else -5.0
-            row[3] = np.log1p(len(cands))
-            rows = features(cands, len(headline), self.lead_chars) if rows is None else rows
-            row[7:] = rows[order[0]]
-        return row
+        stance = proba.tolist() if self.gate_stance else [0.0, 0.0, 0.0]
+        if not cands:
+            return np.array([0.0, 0.0, 0.0, 0.0, *stance, *([0.0] * len(FEATURES))])
+        best = int(np.argmax(scores))
+        second = max((s for i, s in enumerate(scores.tolist()) if i != best), default=-5.0)
+        rows = features(cands, len(headline), self.lead_chars) if rows is None else rows
+        return np.array(
+            [1.0, float(scores[best]), second, math.log1p(len(cands)), *stance, *rows[best].tolist()]
+        )
 
 
 def _common_words(headlines: list[str], share: float = 0.03) -> set[str]:

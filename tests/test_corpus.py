@@ -133,3 +133,29 @@ def test_datasheet_and_guide_exist() -> None:
     assert "Cohen" in (CORPUS_DIR / "DATASHEET.md").read_text()
     guide = (CORPUS_DIR.parent / "ANNOTATION.md").read_text()
     assert "Connecticut bans state investment in bitcoin reserves" in guide
+
+
+def test_jurisdiction_labels_cover_test_and_every_pool(corpus: pd.DataFrame) -> None:
+    labelled = corpus[corpus["jurisdiction"].notna()]
+    assert len(labelled) >= 2_000
+    assert corpus.loc[corpus["split"] == "test", "jurisdiction"].notna().all()
+    assert set(labelled["split"]) == set(SPLITS) and set(labelled["pool"]) == {"2020", "2021-2022", "2025"}
+    codes = labelled["jurisdiction"]
+    shaped = codes.str.fullmatch(r"[A-Z]{2}(-[A-Z0-9]{1,3})?") | codes.isin(["EU", "INT", "none"])
+    assert shaped.all(), codes[~shaped].unique()
+    assert ((labelled["authority"] == "none") == (codes == "none")).all()
+    assert corpus.loc[corpus["jurisdiction"].isna(), "authority"].isna().all()
+
+
+def test_jurisdiction_agreement_file_matches_the_raw_labels() -> None:
+    from training.jurisdiction import LABELS_DIR, jurisdiction_labels
+
+    labels, stats = jurisdiction_labels(LABELS_DIR)
+    assert labels["id"].is_unique and len(labels) == stats["n_labelled"]
+    assert json.loads((CORPUS_DIR / "jurisdiction_agreement.json").read_text()) == json.loads(
+        json.dumps(stats)
+    )
+    assert stats["n_double_labelled"] >= 0.10 * stats["n_labelled"]
+    assert 0 < stats["jurisdiction"]["kappa"] <= 1 and 0 < stats["authority"]["kappa"] <= 1
+    adjudication = pd.read_csv(LABELS_DIR / "adjudication.tsv", sep="\t")
+    assert adjudication["reason"].str.len().min() > 20 and stats["adjudicated"] == len(adjudication)

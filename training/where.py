@@ -131,7 +131,12 @@ def fit_extractor(
 
 
 def choose_threshold(
-    train: pd.DataFrame, proba: np.ndarray, weak: pd.DataFrame, weak_proba: np.ndarray, model: StanceModel
+    train: pd.DataFrame,
+    proba: np.ndarray,
+    weak: pd.DataFrame,
+    weak_proba: np.ndarray,
+    model: StanceModel,
+    **params,
 ) -> tuple[float, dict]:
     """The none gate's threshold nearest both accuracy targets, by grouped 5-fold CV over the
     labelled rows (the weak rows always train)."""
@@ -139,7 +144,7 @@ def choose_threshold(
     results = {}
     gate = {}
     for fit_idx, test_idx in folds:
-        extractor = fit_extractor(train.iloc[fit_idx], proba[fit_idx], weak, weak_proba, model)
+        extractor = fit_extractor(train.iloc[fit_idx], proba[fit_idx], weak, weak_proba, model, **params)
         for t in THRESHOLDS:
             extractor.set_params(act_above=t)
             gate.setdefault(t, np.empty((len(train), 2), dtype=object))[test_idx] = extractor.predict(
