@@ -32,6 +32,7 @@ KIND_WORDS = {
     "tax authority": "taxauthority",
 }
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_FUNCTION_WORDS = {"of", "the", "and", "de", "la", "du", "des", "del", "da", "do", "di", "al", "on"}
 # a word not at the start of a sentence or line
 _MID_SENTENCE = re.compile(r"(?<![.!?:]\s)(?<!^)\b([^\W\d_]{2,})\b", re.MULTILINE)
 
@@ -65,8 +66,21 @@ def name_kinds(common: set[str]) -> dict[str, str]:
     PRECEDENCE = (AUTHORITY, METONYM, COUNTRY, DEMONYM, SUBDIVISION)
     gazetteer = build_gazetteer()
     out: dict[str, str] = {}
+    places = (COUNTRY, SUBDIVISION, DEMONYM, METONYM)
     for key, (written, _, entries) in gazetteer.aliases.items():
-        if not _WORD.fullmatch(written) or key in common or any(e.kind in (BLOCK, GENERIC) for e in entries):
+        if any(e.kind in (BLOCK, GENERIC) for e in entries):
+            continue
+        if not _WORD.fullmatch(written):
+            # a place of several words ("El Salvador", "Hong Kong"): each of its words that is no
+            # ordinary word of the news ("el", "salvador"; not "united", "states", "south")
+            if all(e.kind in places for e in entries):
+                words = [w.lower() for w in _WORD.findall(written)]
+                kind = KIND_WORDS[KIND_NAMES[min(entries, key=lambda e: PRECEDENCE.index(e.kind)).kind]]
+                for w in words:
+                    if w not in common and w not in _FUNCTION_WORDS:
+                        out.setdefault(w, kind)
+            continue
+        if key in common:
             continue
         # one name, several readings ("Washington": the US government, or the state): the
         # reading news means most often wins
