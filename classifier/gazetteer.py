@@ -158,8 +158,6 @@ def build_gazetteer(authorities_file: Path = AUTHORITIES_FILE, places_file: Path
             gaz.add(row["alias"], Entry(jurisdiction, authority, METONYM, "government"), replace=True)
         else:
             kind = SUBDIVISION if "-" in jurisdiction else COUNTRY
-            if kind == SUBDIVISION:
-                gaz.names.setdefault(jurisdiction, row["alias"])
             gaz.add(row["alias"], Entry(jurisdiction, "government", kind, "government"), replace=True)
 
     # authorities: canonical names and aliases; "*" rows are the generic kinds, bound to a place
@@ -212,7 +210,12 @@ def build_gazetteer(authorities_file: Path = AUTHORITIES_FILE, places_file: Path
             infos.append((info.iso(2), info.name(), info.alt_spellings(), info.capital(), info.demonym()))
         except (KeyError, AttributeError, TypeError):
             continue
+    entries_per_code: dict[str, int] = {}
+    for code, *_ in infos:
+        entries_per_code[code] = entries_per_code.get(code, 0) + 1
     for code, name, spellings, _, _ in infos:
+        if code in gaz.names and name and "(" not in name and entries_per_code[code] == 1:
+            gaz.names[code] = name  # the short name news uses: "Russia", not "Russian Federation"
         if code and code in gaz.names:
             entry = Entry(code, "government", COUNTRY, "government")
             for alias in [name, *(spellings or [])]:
@@ -236,7 +239,13 @@ def build_gazetteer(authorities_file: Path = AUTHORITIES_FILE, places_file: Path
             if sub.type in ("Outlying area",):
                 continue
             gaz.add(name, Entry(sub.code, "government", SUBDIVISION, "government"))
-    # names of the other subdivisions the tables use (AE-DU, KR-11, ...)
+    # the places table names subdivisions pycountry spells its own way ("Dubayy" is Dubai): the
+    # rows whose note says so
+    for row in _rows(places_file):
+        code = row["jurisdiction"]
+        if "-" in code and "pycountry" in row.get("why", "") and not row["authority"].strip():
+            gaz.names[code] = row["alias"]
+    # names of the other subdivisions the tables use (KR-11, ...)
     used = {e.jurisdiction for _, _, entries in gaz.aliases.values() for e in entries}
     used |= {j for j, _ in gaz.kinds}
     for code in sorted(c for c in used if "-" in c and c not in gaz.names and c != "-"):

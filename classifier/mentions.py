@@ -73,7 +73,7 @@ FEATURES = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """One actor an article may be about, with what the ranker needs to know of it."""
 
@@ -124,14 +124,20 @@ class Matcher:
                 # short names ("us", "ed", "bi") only where a word starts: anywhere, they fire
                 # inside most words only to be thrown away
                 for before in _WORD_STARTS:
-                    self.automaton.add_word(before + key, (_NAME, payload, len(key)))
+                    self.automaton.add_word(before + key, (_NAME, payload, len(key), 0, False))
             else:
-                self.automaton.add_word(key, (_NAME, payload, len(key)))
+                self.automaton.add_word(key, (_NAME, payload, len(key), 0, False))
         # the stance terms in the same automaton, one pass for both; all matches are read
-        # (overlapping), so a term such as "sec charges" cannot hide the name inside it
+        # (overlapping), so a term such as "sec charges" cannot hide the name inside it. Short
+        # words ("ban", "act", "sign") are spelt out between boundaries, or they fire inside
+        # "bank", "action", "signal" only to be thrown away.
         for index, term in enumerate(stance_terms):
-            if term not in self.automaton:
-                self.automaton.add_word(term, (_TERM, index, len(term)))
+            if len(term) <= 5 and term.isalpha():
+                for before in _TERM_STARTS:
+                    for after in _TERM_ENDS:
+                        self.automaton.add_word(before + term + after, (_TERM, index, len(term), 1, True))
+            elif term not in self.automaton:
+                self.automaton.add_word(term, (_TERM, index, len(term), 0, False))
         self.automaton.make_automaton()
         # the stance model's own weights for each name, (adoption, neutral, restriction) in the
         # headline then in the body; zeros for names it has no feature for
@@ -141,21 +147,17 @@ class Matcher:
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
         (start, term index) of every stance term."""
-        lower = " " + text.lower()  # the leading space lets a short name start the text
-        if len(lower) != len(text) + 1:  # a few characters lowercase to two; keep offsets aligned
-            lower = " " + "".join(c.lower()[:1] or c for c in text)
-        n = len(text)
+        lower = f" {text.lower()} "  # spaces around, so that a word may start or end the text
+        if len(lower) != len(text) + 2:  # a few characters lowercase to two; keep offsets aligned
+            lower = " " + "".join(c.lower()[:1] or c for c in text) + " "
         found, stance = [], []
-        for end_index, (what, value, length) in self.automaton.iter(lower):
-            end = end_index  # in `text`: `lower` is one longer
+        for end_index, (what, value, length, tail, bounded) in self.automaton.iter(lower):
+            end = end_index - tail  # in `text`, which is one shorter at the front
             start = end - length
-            if end < n and lower[end + 1].isalnum():
+            if not bounded and (lower[end + 1].isalnum() or lower[start].isalnum()):
                 continue
             if what == _TERM:
-                if not lower[start].isalnum():
-                    stance.append((start, value))
-                continue
-            if lower[start].isalnum():
+                stance.append((start, value))
                 continue
             written, sensitive = self.payloads[value][0], self.payloads[value][1]
             if sensitive and not _same_case(text[start:end], written):
@@ -174,6 +176,9 @@ class Matcher:
 _NAME, _TERM = 0, 1
 #: What may come right before a short name, lowercased text having a space put first.
 _WORD_STARTS = (" ", "\n", "(", '"', "'", "“", "‘", "-", "/", "$", "#", "@", "[")
+#: ... and right before and after a short stance word.
+_TERM_STARTS = (" ", "\n", '"', "'", "“", "(")
+_TERM_ENDS = (" ", ".", ",", ":", ";", "\n", "'", "’", ")", "?", "!")
 
 
 def _same_case(found: str, written: str) -> bool:

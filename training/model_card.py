@@ -257,8 +257,18 @@ def where_section(where: dict | None) -> str:
         return "<!-- jurisdiction extractor not evaluated: run `python -m training.where` -->\n"
     t = where["test"]
     worst = ", ".join(
-        f"{w['jurisdiction']} ({w['recall']:.2f} of {w['n']})" for w in where["worst_jurisdictions"]
+        f"{w['jurisdiction']} (found in {w['recall']:.0%} of its {w['n']} rows)"
+        for w in where["worst_jurisdictions"]
     )
+    targets = where.get("targets", {})
+    verdict = []
+    for name, key, value in (
+        ("overall", "jurisdiction_accuracy", t["jurisdiction_accuracy"]),
+        ("where an authority acts", "where_authority_acts", t["jurisdiction_accuracy_where_authority_acts"]),
+    ):
+        if key in targets:
+            met = "met" if value >= targets[key] else "**not met**"
+            verdict.append(f"{name} ≥ {targets[key]:.2f}: {met} ({_pct(value)})")
     top = [(code, v) for code, v in where["test_per_jurisdiction"].items()][:12]
     pools = where["test_per_pool"]
     lines = [
@@ -270,7 +280,10 @@ def where_section(where: dict | None) -> str:
         f"`classifier/data/`: {where['gazetteer']['aliases']:,} aliases), ranks them with a logistic regression "
         "trained on the labelled train and validation rows, and a second one decides whether any authority acts "
         f"(threshold {where['gate_threshold']}, chosen by cross-validation on those rows). It does not change the "
-        f"stance labels. Trained on {where['n_train']} rows against stance model `{where['stance_model_version']}`.",
+        f"stance labels. Trained on {where['n_train']} labelled rows (the gate also on "
+        f"{where.get('n_gate_only', 0):,} other train/validation rows whose stance labels say whether an "
+        f"authority acts, with out-of-fold stance probabilities) against stance model "
+        f"`{where['stance_model_version']}`.",
         f"Measured on the {t['n']} labelled test rows ({t['n_acting']} where an authority acts) by "
         f"`{where['command']}`; authorities compared in the table's canonical spelling:",
         "\n".join(
@@ -284,7 +297,8 @@ def where_section(where: dict | None) -> str:
             ]
         ),
         f"`none` is answered for {_pct(t['none_recall'])} of the articles where no authority acts, and for "
-        f"{_pct(t['acting_said_none'])} of those where one does.",
+        f"{_pct(t['acting_said_none'])} of those where one does. The issue's targets for jurisdiction "
+        f"accuracy: {'; '.join(verdict) or '—'}.",
         "\n".join(
             [
                 "| test pool | n | jurisdiction accuracy | where an authority acts |",
@@ -303,9 +317,12 @@ def where_section(where: dict | None) -> str:
                 *[f"| {code} | {v['n']} | {_pct(v['recall'])} | {_pct(v['precision'])} |" for code, v in top],
             ]
         ),
-        f"Worst among jurisdictions with at least 5 test rows: {worst}. It reads only the headline and "
-        "the first 600 characters of the body, and knows only the names in its tables: an authority the "
-        "tables lack, or one named only later in the article, is missed.",
+        f"Worst among jurisdictions with at least 5 test rows: {worst}. It takes its candidates from the "
+        f"headline and the first {where.get('lead_chars', 600):,} characters of the body (the body up to "
+        f"{where.get('reach_chars', 1500):,} only weighs between them), and knows only the names in its "
+        "tables: an authority the tables lack, or one named only later in the article, is missed. Labels "
+        "are one helper session's reading (two for ~10 %; agreement in "
+        "`training/data/jurisdiction_agreement.json`), which bounds what can be measured.",
         f"Speed: {where['articles_per_s_one_core']:,.0f} articles/s on one core, the extractor alone.",
     ]
     return "\n\n".join(lines) + "\n"
