@@ -180,7 +180,9 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
                 ]
             )
             blocks.append(sp.csr_matrix(dense * self.embedding_weight))
-        return sp.hstack(blocks, format="csr")
+        # float64 for the linear model: in float32 a confident article's 1 - p rounds away, and
+        # log-odds (evidence spans' weights) with it
+        return sp.hstack(blocks, format="csr", dtype=np.float64)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)

@@ -131,7 +131,14 @@ def test_metrics_card_and_manifest_agree(where) -> None:
     metrics = json.loads((DEFAULT_WHERE_DIR / "metrics.json").read_text())
     card = (DEFAULT_WHERE_DIR.parent / "MODEL_CARD.md").read_text()
     assert metrics["sha256"] == manifest["sha256"] and metrics["version"] == where.metadata_["version"]
-    assert metrics["test"]["n"] == 1_281  # every test row is labelled
+    corpus = pd.read_parquet(
+        DEFAULT_WHERE_DIR.parents[1] / "training" / "data" / "corpus.parquet",
+        columns=["split", "jurisdiction"],
+    )
+    test = corpus[corpus["split"] == "test"]
+    assert (
+        metrics["test"]["n"] == len(test) and test["jurisdiction"].notna().all()
+    )  # every test row is labelled
     assert f"{metrics['test']['jurisdiction_accuracy']:.3f}" in card and manifest["sha256"] in card
 
 

@@ -169,7 +169,10 @@ def render(corpus: pd.DataFrame, agreement: dict, effect: dict | None = None) ->
         "items: wire, mainstream_page, trade_headline, trade_lede, press_release), `written_jurisdiction`, "
         "`event`, `selected_as`, `feed_categories`, `label_a`/`label_b` (first and second raw labels), "
         "`batch_a`/`batch_b`, `annotator_a`/`annotator_b`, `adjudicated`, `adjudication_reason`, "
-        "`labelled_by`, `note_a`, `neutral_topic`.",
+        "`labelled_by`, `note_a`, `neutral_topic`, `jurisdiction`/`authority` (where the article's acting "
+        f"authority is, labelled to the jurisdiction guide on {int(corpus['jurisdiction'].notna().sum()):,} rows: "
+        "every test row and a spread of train and validation rows; agreement in "
+        "`jurisdiction_agreement.json`; empty where unlabelled).",
         "## Sources and licences",
         SOURCES,
         "## How rows were chosen, labelled and written",
