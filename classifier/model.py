@@ -465,7 +465,8 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks: the digest every saved artifact's manifest holds."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -481,7 +482,7 @@ def save_model(model: StanceModel, directory: Path | str, *, created: str) -> Ma
     path = directory / MODEL_FILE
     joblib.dump(model, path, compress=3)
     manifest = Manifest(
-        sha256=_digest(path),
+        sha256=file_sha256(path),
         version=model.version,
         created=created,
         sklearn_version=sklearn.__version__,
@@ -513,7 +514,7 @@ def load_model(path: Path | str | None = None, *, expected_sha256: str | None = 
         if not needed.is_file():
             raise ModelIntegrityError(f"no {needed.name} in {directory}: train one with `regstance train`")
     manifest = json.loads(manifest_file.read_text())
-    actual = _digest(model_file)
+    actual = file_sha256(model_file)
     expected = expected_sha256 or os.environ.get("REGSTANCE_MODEL_SHA256") or manifest.get("sha256")
     if actual != expected:
         raise ModelIntegrityError(

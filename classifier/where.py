@@ -22,7 +22,6 @@ probabilities that scoring computes anyway, so the labels stay untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -43,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 from classifier.articles import to_columns
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
 from classifier.mentions import FEATURES, Candidate, Matcher, candidates, features
+from classifier.model import file_sha256
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -505,14 +505,6 @@ class WhereManifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def save_where(extractor: JurisdictionExtractor, directory: Path | str, *, created: str) -> WhereManifest:
     """Write extractor.joblib and a manifest with its SHA-256 into `directory`."""
     check_is_fitted(extractor)
@@ -522,7 +514,7 @@ def save_where(extractor: JurisdictionExtractor, directory: Path | str, *, creat
     joblib.dump(extractor, path, compress=3)
     meta = dict(getattr(extractor, "metadata_", {}))
     manifest = WhereManifest(
-        sha256=_digest(path),
+        sha256=file_sha256(path),
         version=meta.get("version", "unversioned"),
         created=created,
         sklearn_version=sklearn.__version__,
@@ -550,7 +542,7 @@ def load_where(
                 f"no {needed.name} in {directory}: train one with `python -m training.where`"
             )
     manifest = json.loads(manifest_file.read_text())
-    actual = _digest(extractor_file)
+    actual = file_sha256(extractor_file)
     expected = expected_sha256 or os.environ.get("REGSTANCE_WHERE_SHA256") or manifest.get("sha256")
     if actual != expected:
         raise WhereIntegrityError(
