@@ -506,22 +506,46 @@ def load_model(path: Path | str | None = None, *, expected_sha256: str | None = 
         A model folder (holding model.joblib and manifest.json). Defaults to
         REGSTANCE_MODEL_DIR, else the shipped `artifacts/model`.
     """
-    directory = Path(path or os.environ.get("REGSTANCE_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    return load_verified(
+        path or os.environ.get("REGSTANCE_MODEL_DIR") or DEFAULT_MODEL_DIR,
+        MODEL_FILE,
+        expected_sha256 or os.environ.get("REGSTANCE_MODEL_SHA256"),
+        StanceModel,
+        ModelIntegrityError,
+        train_hint="`regstance train`",
+    )
+
+
+def load_verified(
+    path: Path | str,
+    file_name: str,
+    expected_sha256: str | None,
+    kind: type,
+    error: type[Exception],
+    *,
+    train_hint: str,
+) -> Any:
+    """The joblib object `file_name` in folder `path`, after its SHA-256 matched `expected_sha256`
+    (else its manifest's): joblib runs code while loading, so the digest is checked first.
+
+    One check for every saved artifact (the stance model, the jurisdiction extractor).
+    """
+    directory = Path(path)
     if directory.is_file():
         directory = directory.parent
-    model_file, manifest_file = directory / MODEL_FILE, directory / MANIFEST_FILE
-    for needed in (model_file, manifest_file):
+    artifact_file, manifest_file = directory / file_name, directory / MANIFEST_FILE
+    for needed in (artifact_file, manifest_file):
         if not needed.is_file():
-            raise ModelIntegrityError(f"no {needed.name} in {directory}: train one with `regstance train`")
+            raise error(f"no {needed.name} in {directory}: train one with {train_hint}")
     manifest = json.loads(manifest_file.read_text())
-    actual = file_sha256(model_file)
-    expected = expected_sha256 or os.environ.get("REGSTANCE_MODEL_SHA256") or manifest.get("sha256")
+    actual = file_sha256(artifact_file)
+    expected = expected_sha256 or manifest.get("sha256")
     if actual != expected:
-        raise ModelIntegrityError(
-            f"{model_file} has SHA-256 {actual}, expected {expected}: "
+        raise error(
+            f"{artifact_file} has SHA-256 {actual}, expected {expected}: "
             "the file was changed after training; retrain or restore it"
         )
-    model = joblib.load(model_file)
-    if not isinstance(model, StanceModel):
-        raise ModelIntegrityError(f"{model_file} holds a {type(model).__name__}, not a StanceModel")
-    return model
+    loaded = joblib.load(artifact_file)
+    if not isinstance(loaded, kind):
+        raise error(f"{artifact_file} holds a {type(loaded).__name__}, not a {kind.__name__}")
+    return loaded

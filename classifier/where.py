@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 from classifier.articles import to_columns
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
 from classifier.mentions import FEATURES, Candidate, Matcher, candidates, features
-from classifier.model import file_sha256
+from classifier.model import file_sha256, load_verified
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -532,26 +532,11 @@ def load_where(
     Defaults to REGSTANCE_WHERE_DIR, else the shipped `artifacts/jurisdiction`;
     REGSTANCE_WHERE_SHA256 pins the digest outside the folder.
     """
-    directory = Path(path or os.environ.get("REGSTANCE_WHERE_DIR") or DEFAULT_WHERE_DIR)
-    if directory.is_file():
-        directory = directory.parent
-    extractor_file, manifest_file = directory / EXTRACTOR_FILE, directory / MANIFEST_FILE
-    for needed in (extractor_file, manifest_file):
-        if not needed.is_file():
-            raise WhereIntegrityError(
-                f"no {needed.name} in {directory}: train one with `python -m training.where`"
-            )
-    manifest = json.loads(manifest_file.read_text())
-    actual = file_sha256(extractor_file)
-    expected = expected_sha256 or os.environ.get("REGSTANCE_WHERE_SHA256") or manifest.get("sha256")
-    if actual != expected:
-        raise WhereIntegrityError(
-            f"{extractor_file} has SHA-256 {actual}, expected {expected}: "
-            "the file was changed after training; retrain or restore it"
-        )
-    extractor = joblib.load(extractor_file)
-    if not isinstance(extractor, JurisdictionExtractor):
-        raise WhereIntegrityError(
-            f"{extractor_file} holds a {type(extractor).__name__}, not a JurisdictionExtractor"
-        )
-    return extractor
+    return load_verified(
+        path or os.environ.get("REGSTANCE_WHERE_DIR") or DEFAULT_WHERE_DIR,
+        EXTRACTOR_FILE,
+        expected_sha256 or os.environ.get("REGSTANCE_WHERE_SHA256"),
+        JurisdictionExtractor,
+        WhereIntegrityError,
+        train_hint="`python -m training.where`",
+    )
