@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from conftest import running_server
 from fastapi.testclient import TestClient
 
 from classifier.api import BodyLimit, create_app
@@ -216,41 +212,14 @@ def test_schemathesis_finds_no_server_error(model) -> None:
     assert any(400 <= c < 500 for c in calls), "no invalid input was generated"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 LIMIT = 1_000_000  # the real server's REGSTANCE_MAX_REQUEST_BYTES
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """`regstance serve` in its own process on 127.0.0.1, with a 1 MB body limit; yields its base URL."""
-    port = _free_port()
-    exe = Path(sys.executable).with_name("regstance")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "REGSTANCE_MAX_REQUEST_BYTES": str(LIMIT)},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.monotonic() < deadline, "server did not become ready in 60 s"
-            time.sleep(0.2)
+    with running_server(env={"REGSTANCE_MAX_REQUEST_BYTES": str(LIMIT)}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.mark.slow

@@ -10,10 +10,6 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pandas as pd
 import pytest
+from conftest import running_server
 
 pytestmark = pytest.mark.browser
 
@@ -48,38 +45,12 @@ def _need_browser() -> None:
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """A real `regstance serve` on 127.0.0.1 with the small scored fixture as its index."""
     _need_browser()
-    port = _free_port()
-    exe = Path(sys.executable).with_name("regstance")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(SCORED)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.monotonic() < deadline, "server did not become ready in 60 s"
-            time.sleep(0.2)
+    with running_server("--index", str(SCORED)) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
