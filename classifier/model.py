@@ -243,9 +243,11 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         Add character 2-5-grams of the headline (about halves scoring speed).
     min_df : int, default=2
         Terms seen in fewer training articles are ignored.
-    headline_copies : bool, default=False
+    headline_copies : bool or float, default=False
         Also fit on each article's headline alone, so that the model has seen
-        the headline-only input that users send.
+        the headline-only input that users send. A number in (0, 1) weighs each copy
+        that much against its article: the copies teach headline-only input, but at full
+        weight they also teach that a headline's names alone lean one way.
     embeddings : str or None, default=None
         Folder of a model2vec static embedding model whose mean vectors of the headline and
         body lead are appended to the n-grams (see `ArticleFeatures`).
@@ -283,7 +285,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         ngram_max: int = 2,
         char_headline: bool = False,
         min_df: int = 2,
-        headline_copies: bool = False,
+        headline_copies: bool | float = False,
         embeddings: str | None = None,
         embedding_weight: float = 1.0,
         embed_tokens: int = 60,
@@ -314,6 +316,10 @@ class StanceModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"abstain_below must be in [0, 1), got {self.abstain_below!r}")
         if self.ngram_max not in (1, 2, 3):
             raise ValueError(f"ngram_max must be 1, 2 or 3, got {self.ngram_max!r}")
+        if not 0.0 <= float(self.headline_copies) <= 1.0:
+            raise ValueError(
+                f"headline_copies must be a bool or a weight in [0, 1], got {self.headline_copies!r}"
+            )
 
     def _features(self) -> ArticleFeatures:
         return ArticleFeatures(
@@ -343,9 +349,13 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         unknown = sorted(set(y) - set(LABELS))
         if unknown:
             raise ValueError(f"labels must be among {LABELS}, got {unknown}")
-        if self.headline_copies:
+        fit_params = {}
+        copy_weight = float(self.headline_copies)
+        if copy_weight > 0:
             headlines, bodies = to_columns(X)
             X = pd.DataFrame({"headline": headlines * 2, "body": bodies + [""] * len(bodies)})
+            if copy_weight != 1.0:
+                fit_params["clf__sample_weight"] = np.r_[np.ones(len(y)), np.full(len(y), copy_weight)]
             y = np.concatenate([y, y])
         self.pipeline_ = Pipeline(
             [
@@ -353,7 +363,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
                 ("features", self._features()),
                 ("clf", self._linear()),
             ]
-        ).fit(X, y)
+        ).fit(X, y, **fit_params)
         self.classes_ = self.pipeline_.classes_
         weights = self.linear_weights()
         self.feature_names_ = self.pipeline_.named_steps["features"].get_feature_names_out()

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from classifier import ModelIntegrityError, StanceModel, load_model
-from classifier.model import DEFAULT_MODEL_DIR, MODEL_FILE
+from classifier.model import DEFAULT_MODEL_DIR, LABELS, MODEL_FILE
 from classifier.text import split_text
 
 # the teaser paragraph as it stands in the seed page, below its own teaser headline
@@ -98,6 +98,27 @@ def test_sklearn_contract() -> None:
         StanceModel(abstain_below=1.5).fit(["a", "b"], ["neutral", "adoption"])
     with pytest.raises(ValueError, match="labels must be among"):
         StanceModel().fit(["a", "b"], ["neutral", "bullish"])
+    with pytest.raises(ValueError, match="headline_copies"):
+        StanceModel(headline_copies=2.0).fit(["a", "b"], ["neutral", "adoption"])
+
+
+def test_headline_copies_are_weighed(corpus: pd.DataFrame) -> None:
+    """A copy weight between none and full copies moves a headline's probabilities between theirs."""
+    sample = corpus.sample(1_500, random_state=1)
+    X, y = sample[["headline", "body"]], sample["label"]
+    headlines = pd.DataFrame({"headline": sample["headline"], "body": ""})
+    p = {
+        w: StanceModel(headline_copies=w, random_state=0).fit(X, y).predict_proba(headlines)
+        for w in (0.0, 0.5, 1.0)
+    }
+    np.testing.assert_array_equal(
+        p[0.0], StanceModel(headline_copies=False, random_state=0).fit(X, y).predict_proba(headlines)
+    )
+    assert not np.allclose(p[0.5], p[0.0]) and not np.allclose(p[0.5], p[1.0])
+    neutral = LABELS.index("neutral")  # classes_ are LABELS, in that order
+    # on average, half-weight copies leave headlines nearer full copies than no copies do, and vice versa
+    gap = lambda a, b: float(np.abs(a[:, neutral] - b[:, neutral]).mean())  # noqa: E731
+    assert gap(p[0.5], p[1.0]) < gap(p[0.0], p[1.0]) and gap(p[0.5], p[0.0]) < gap(p[1.0], p[0.0])
 
 
 def test_training_is_deterministic(corpus: pd.DataFrame) -> None:
@@ -121,6 +142,10 @@ def test_card_and_metrics_agree_with_the_model_file(model: StanceModel) -> None:
     assert model.version in card and manifest["sha256"] in card
     assert f"{metrics['test']['macro_f1']:.3f}" in card
     assert (artifacts / "confusion_test.png").stat().st_size > 1_000
+    # every candidate is reported by its numbers only: no fitted model or array repr in the file
+    for row in metrics["candidates"]:
+        assert not [k for k in row if k.startswith("_")], row["params"]
+        assert {"suite_score", "leave_one_pool_out", "validation_views"} <= set(row)
 
 
 def test_a_changed_model_file_is_refused(tmp_path) -> None:

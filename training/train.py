@@ -189,7 +189,8 @@ def train(args: TrainingArgs | None = None) -> dict:
         "model_sha256": manifest.sha256,
         "trained_at": trained_at,
         "selected": best["params"],
-        "candidates": table,
+        # each row's fitted model and held-out predictions stay out of the file
+        "candidates": [{k: v for k, v in row.items() if not k.startswith("_")} for row in table],
         "out_of_distribution": ood,
         "speed_reference_articles_per_s": reference_speed,
         "validation": validation,
