@@ -81,6 +81,10 @@ class Gazetteer:
         lowercased alias -> (alias as written, case_sensitive, entries).
     local : dict
         lowercased alias -> entries that stand only beside a place ("Nigeria's central bank").
+    variants : dict
+        lowercased alias -> other spellings of it, each (as written, case_sensitive, entries),
+        where the first spelling must match its case: "TRUMP" the memecoin is no actor,
+        "Trump" is the White House; "BoJ" is "BOJ".
     names : dict
         jurisdiction code -> its name ("US-TX" -> "Texas").
     authorities : dict
@@ -91,6 +95,7 @@ class Gazetteer:
 
     aliases: dict[str, tuple[str, bool, tuple[Entry, ...]]] = field(default_factory=dict)
     local: dict[str, tuple[str, bool, tuple[Entry, ...]]] = field(default_factory=dict)
+    variants: dict[str, list[tuple[str, bool, tuple[Entry, ...]]]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     authorities: dict[tuple[str, str], str] = field(default_factory=dict)
     kinds: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -104,7 +109,17 @@ class Gazetteer:
             key = spelling.lower()
             if key in table and not replace:
                 written, sensitive, entries = table[key]
-                if entry not in entries:
+                if sensitive and spelling != written and not local:
+                    # another case of a case-checked name: its own spelling, its own entries
+                    others = self.variants.setdefault(key, [])
+                    for i, (other, other_sensitive, other_entries) in enumerate(others):
+                        if other == spelling:
+                            if entry not in other_entries:
+                                others[i] = (other, other_sensitive, (*other_entries, entry))
+                            break
+                    else:
+                        others.append((spelling, case_sensitive(spelling), (entry,)))
+                elif entry not in entries:
                     table[key] = (written, sensitive, (*entries, entry))
             else:
                 table[key] = (spelling, case_sensitive(spelling), (entry,))

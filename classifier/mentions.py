@@ -111,6 +111,12 @@ class Matcher:
     ) -> None:
         self.gazetteer = gazetteer
         self.payloads: list[tuple[str, bool, tuple[Entry, ...], tuple[Entry, ...]]] = []
+        #: payload -> the payloads of its other spellings, tried when its case does not match
+        self.alternates: dict[int, list[int]] = {}
+        # the stance model's own weights for each name, (adoption, neutral, restriction) in the
+        # headline then in the body; zeros for names it has no feature for
+        weights = name_weights or {}
+        self.name_weights: list[tuple[float, ...]] = []
         self.automaton = ahocorasick.Automaton()
         keys = set(gazetteer.aliases) | set(gazetteer.local)
         for key in sorted(keys):
@@ -120,6 +126,12 @@ class Matcher:
                 written, sensitive = local_written, local_sensitive
             payload = len(self.payloads)
             self.payloads.append((written, sensitive, entries, local))
+            key_weights = tuple(float(x) for x in weights.get(key, np.zeros(6)))
+            self.name_weights.append(key_weights)
+            for other, other_sensitive, other_entries in gazetteer.variants.get(key, ()):
+                self.alternates.setdefault(payload, []).append(len(self.payloads))
+                self.payloads.append((other, other_sensitive, other_entries, local))
+                self.name_weights.append(key_weights)
             if len(key) <= 4 and key.isalnum():
                 # short names ("us", "ed", "bi") only where a word starts: anywhere, they fire
                 # inside most words only to be thrown away
@@ -139,10 +151,6 @@ class Matcher:
             elif term not in self.automaton:
                 self.automaton.add_word(term, (_TERM, index, len(term), 0, False))
         self.automaton.make_automaton()
-        # the stance model's own weights for each name, (adoption, neutral, restriction) in the
-        # headline then in the body; zeros for names it has no feature for
-        weights = name_weights or {}
-        self.name_weights = [tuple(float(x) for x in weights.get(key, np.zeros(6))) for key in sorted(keys)]
 
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
@@ -161,7 +169,9 @@ class Matcher:
                 continue
             written, sensitive = self.payloads[value][0], self.payloads[value][1]
             if sensitive and not _same_case(text[start:end], written):
-                continue
+                value = self._alternate(value, text[start:end])
+                if value < 0:
+                    continue
             found.append((start, end, value))
         if len(found) < 2:
             return found, stance
@@ -171,6 +181,14 @@ class Matcher:
                 names.append(match)
                 last_end = match[1]
         return names, stance
+
+    def _alternate(self, payload: int, found: str) -> int:
+        """The payload of the other spelling `found` is written in, or -1."""
+        for other in self.alternates.get(payload, ()):
+            written, sensitive = self.payloads[other][0], self.payloads[other][1]
+            if not sensitive or _same_case(found, written):
+                return other
+        return -1
 
 
 _NAME, _TERM = 0, 1
