@@ -165,7 +165,15 @@ class JurisdictionExtractor(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X: Any, y: Any, *, stance_model: Any = None, stance_proba: np.ndarray | None = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        stance_model: Any = None,
+        stance_proba: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ):
         """Learn the ranker and the gate from labelled articles.
 
         Parameters
@@ -178,6 +186,9 @@ class JurisdictionExtractor(BaseEstimator):
             Source of the stance-bearing terms (its public weights).
         stance_proba : ndarray of shape (n, 3), optional
             The stance model's probabilities for X, columns adoption, neutral, restriction.
+        sample_weight : ndarray of shape (n,), optional
+            How much each article counts in the none gate: less for articles whose target is
+            only inferred from their stance labels than for articles read for jurisdiction.
         """
         if self.lead_chars < 50:
             raise ValueError(f"lead_chars must be >= 50, got {self.lead_chars!r}")
@@ -231,8 +242,11 @@ class JurisdictionExtractor(BaseEstimator):
                 for i in with_any
             ]
         )
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[with_any]
         self.gate_ = LogisticRegression(C=self.gate_C, max_iter=5_000).fit(
-            self._gate_matrix(G, [headlines[i] for i in with_any]), [gold[i][0] != NONE for i in with_any]
+            self._gate_matrix(G, [headlines[i] for i in with_any]),
+            [gold[i][0] != NONE for i in with_any],
+            sample_weight=weights,
         )
         self.metadata_: dict[str, Any] = {}
         return self

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -95,6 +96,18 @@ def test_a_qualified_authority_takes_the_place_that_qualifies_it(where, model) -
     assert place(where, model, "Chinese police arrest 12 over illegal bitcoin mining")[0] == "CN"
 
 
+def test_a_name_is_matched_in_the_case_it_is_written(where, model) -> None:
+    """One lowercased key, two spellings: "Trump" is the White House, "TRUMP" a memecoin; "BoJ"
+    and "BOJ" are both the Bank of Japan (the first spelling in the tables once hid the others)."""
+    assert place(where, model, "Trump signs executive order opening 401(k) plans to bitcoin") == (
+        "US",
+        "White House",
+    )
+    assert place(where, model, "TRUMP memecoin jumps 20% as whales accumulate")[0] == "none"
+    gaz = build_gazetteer()
+    assert {spelling for spelling, _, _ in gaz.variants["boj"]} | {gaz.aliases["boj"][0]} == {"BOJ", "BoJ"}
+
+
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
     headline, body = split_text(seed_text)
     assert place(where, model, headline, body)[0] == "PK"
@@ -108,6 +121,23 @@ def test_labels_are_normalised_through_the_authorities_table() -> None:
     assert gaz.canonical("KR", "FSC") == "FSC (South Korea)"
     assert gaz.canonical("none", "anything") == "none"
     assert gaz.names["US-TX"] == "Texas" and gaz.names["EU"] == "European Union"
+
+
+def test_cv_rows_are_weighed_back_to_the_news_they_were_drawn_from(corpus: pd.DataFrame) -> None:
+    """The rows read for jurisdiction in train and validation were drawn heavy in acting
+    authorities; weighed by their draws, they hold about as many as the test split, which was
+    read whole (the gate's threshold is chosen on them)."""
+    from training.where import design_weights
+
+    seen = corpus[corpus["split"] != "test"].reset_index(drop=True)
+    rows = seen[seen["jurisdiction"].notna()].reset_index(drop=True)
+    weights = design_weights(rows, seen)
+    assert len(weights) == len(rows) and (weights > 0).all()
+    acting = (rows["jurisdiction"] != "none").to_numpy()
+    test = corpus[corpus["split"] == "test"]
+    truth = float((test["jurisdiction"] != "none").mean())
+    weighed = float(np.average(acting, weights=weights))
+    assert abs(weighed - truth) < 0.05 < abs(acting.mean() - truth)
 
 
 def test_a_changed_extractor_file_is_refused(tmp_path: Path) -> None:
