@@ -23,8 +23,10 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import multiprocessing
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -421,12 +423,27 @@ def run(
             if on_progress:
                 on_progress(progress_count(job.parts_dir))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_inheriting(job, model, where)) as pool:
             futures = [pool.submit(score_partition, p, job) for p in partitions(job, jobs)]
             _wait(futures, job, on_progress)
     summary = combine(job, on_duplicate)
     summary.seconds, summary.engine = time.perf_counter() - start, engine
     return summary
+
+
+def _inheriting(job: ScoreJob, model: StanceModel, where: JurisdictionExtractor | None):
+    """A start method whose workers inherit the model this process loaded and checked.
+
+    On Linux, forked workers find it in the per-process caches and skip loading it again
+    (~1.2 s each, a tenth of a 100,000-article run with --jobs 2); elsewhere they load it.
+    """
+    if sys.platform != "linux":
+        return None
+    _MODELS[str(job.model_dir)] = model
+    if where is not None:
+        _WHERE[str(job.where_dir)] = where
+    gc.freeze()  # the parent's objects stay out of the workers' collections (and their pages shared)
+    return multiprocessing.get_context("fork")
 
 
 def _wait(futures: list[Future], job: ScoreJob, on_progress: Callable[[int], None] | None) -> None:
