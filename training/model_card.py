@@ -279,10 +279,12 @@ def where_section(where: dict | None) -> str:
         "every authority and place the headline and lead name (a gazetteer from pycountry, countryinfo and "
         f"`classifier/data/`: {where['gazetteer']['aliases']:,} aliases), ranks them with a logistic regression "
         "trained on the labelled train and validation rows, and a second one decides whether any authority acts "
-        f"(threshold {where['gate_threshold']}, chosen by cross-validation on those rows). It does not change the "
-        f"stance labels. Trained on {where['n_train']} labelled rows (the gate also on "
+        f"(threshold {where['gate_threshold']}, chosen by cross-validation on those rows, each weighed by the "
+        "rows of its draw it stands for: they were drawn heavy in acting authorities). It does not change the "
+        f"stance labels. Trained on {where['n_train']:,} labelled rows (the gate also on "
         f"{where.get('n_gate_only', 0):,} other train/validation rows whose stance labels say whether an "
-        f"authority acts, with out-of-fold stance probabilities) against stance model "
+        f"authority acts, each counting {where.get('gate_only_row_weight', 1)} of a row read for jurisdiction, "
+        "with out-of-fold stance probabilities) against stance model "
         f"`{where['stance_model_version']}`.",
         f"Measured on the {t['n']} labelled test rows ({t['n_acting']} where an authority acts) by "
         f"`{where['command']}`; authorities compared in the table's canonical spelling:",

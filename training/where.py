@@ -324,6 +324,7 @@ def train_where(out_dir: Path = ARTIFACTS_DIR, corpus_dir: Path = CORPUS_DIR) ->
         "command": "python -m training.where",
         "n_train": len(train),
         "n_gate_only": len(weak),
+        "gate_only_row_weight": WEAK_WEIGHT,
         "weak_label_agreement": weak_agreement(train),
         "gate_threshold": threshold,
         "threshold_cv_weighed": "design_weights: inverse sampling rate of each row's stratum",
