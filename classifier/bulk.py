@@ -33,6 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,9 +169,9 @@ def score_partition(
     where: JurisdictionExtractor | None = None,
 ) -> tuple[int, int]:
     """Read, score and write this partition's chunks not already written. Returns (scored, rejected)."""
-    model = model if model is not None else _worker_model(job.model_dir)
+    model = model if model is not None else _loaded(load_model, job.model_dir)
     if job.where and where is None:
-        where = _worker_where(job.where_dir)
+        where = _loaded(load_where, job.where_dir)
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()
@@ -208,26 +209,16 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-_MODELS: dict[str, StanceModel] = {}
+#: (loader, folder) -> what it loaded: once per worker process (a cache, not shared state)
+_LOADED: dict[tuple[Callable[..., Any], str], Any] = {}
 
 
-def _worker_model(model_dir: Path | None) -> StanceModel:
-    """The model, loaded once per worker process (a cache keyed by folder, not shared state)."""
-    key = str(model_dir)
-    if key not in _MODELS:
-        _MODELS[key] = load_model(model_dir)
-    return _MODELS[key]
-
-
-_WHERE: dict[str, JurisdictionExtractor] = {}
-
-
-def _worker_where(where_dir: Path | None) -> JurisdictionExtractor:
-    """The jurisdiction extractor, loaded once per worker process."""
-    key = str(where_dir)
-    if key not in _WHERE:
-        _WHERE[key] = load_where(where_dir)
-    return _WHERE[key]
+def _loaded(loader: Callable[..., Any], directory: Path | None) -> Any:
+    """`loader(directory)` (`load_model`, `load_where`), loaded once per worker process."""
+    key = (loader, str(directory))
+    if key not in _LOADED:
+        _LOADED[key] = loader(directory)
+    return _LOADED[key]
 
 
 def prepare(job: ScoreJob, model_version: str, *, resume: bool, where_version: str | None = None) -> None:
@@ -439,14 +430,16 @@ def _inheriting(job: ScoreJob, model: StanceModel, where: JurisdictionExtractor 
     """
     if sys.platform != "linux":
         return None
-    _MODELS[str(job.model_dir)] = model
+    _LOADED[(load_model, str(job.model_dir))] = model
     if where is not None:
-        _WHERE[str(job.where_dir)] = where
+        _LOADED[(load_where, str(job.where_dir))] = where
     gc.freeze()  # the parent's objects stay out of the workers' collections (and their pages shared)
     return multiprocessing.get_context("fork")
 
 
 def _wait(futures: list[Future], job: ScoreJob, on_progress: Callable[[int], None] | None) -> None:
+    """Report progress until every future is done, then raise the first worker error, if any
+    (local `concurrent.futures` and Dask futures alike)."""
     while not all(f.done() for f in futures):
         if on_progress:
             on_progress(progress_count(job.parts_dir))
@@ -483,11 +476,7 @@ def _run_dask(
             client.submit(score_partition, p, job, shared, shared_where, pure=False)
             for p in partitions(job, n_workers)
         ]
-        while not all(f.done() for f in futures):
-            if on_progress:
-                on_progress(progress_count(job.parts_dir))
-            time.sleep(0.25)
-        client.gather(futures)
+        _wait(futures, job, on_progress)
     finally:
         client.close()
         if cluster is not None:
