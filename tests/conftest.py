@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -14,8 +15,10 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from classifier import StanceModel, load_model
+from classifier import StanceModel, bulk, load_model
+from classifier.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -66,3 +69,43 @@ def running_server(*args: str, env: dict[str, str] | None = None) -> Iterator[st
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def score(*args: str) -> tuple[int, str]:
+    """`regstance score ARGS` through the real CLI, in this process: (exit code, output)."""
+    result = CliRunner().invoke(app, ["score", *args])
+    return result.exit_code, result.output
+
+
+def rejects_of(out: Path) -> list[dict]:
+    """The rejects file `regstance score` wrote beside `out`, as records ([] when there is none)."""
+    path = out.with_name(out.name + ".rejects.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def flip_byte(path: Path, at: int) -> None:
+    """Invert one byte of a file in place: a saved artifact damaged in the smallest way."""
+    with open(path, "r+b") as fh:
+        fh.seek(at)
+        byte = fh.read(1)
+        fh.seek(at)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.fixture
+def count_scored_chunks(monkeypatch):
+    """Call it to start counting the chunks bulk scoring scores (a spy: the real score_frame runs);
+    it returns the list of their sizes, which grows as chunks are scored."""
+
+    def start() -> list[int]:
+        sizes: list[int] = []
+        real = bulk.score_frame
+
+        def counting(model, frame, **kw):
+            sizes.append(len(frame))
+            return real(model, frame, **kw)
+
+        monkeypatch.setattr(bulk, "score_frame", counting)
+        return sizes
+
+    return start

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import rejects_of, score
 from typer.testing import CliRunner
 
 import classifier.bulk as bulk
@@ -22,16 +23,6 @@ from classifier.cli import app
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 runner = CliRunner()
 REGSTANCE = str(Path(sys.executable).with_name("regstance"))
-
-
-def score(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["score", *args])
-    return result.exit_code, result.output
-
-
-def rejects_of(out: Path) -> list[dict]:
-    path = out.with_name(out.name + ".rejects.jsonl")
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 @pytest.mark.parametrize(
@@ -150,7 +141,7 @@ def test_duplicate_ids_are_reported_with_both_positions(tmp_path: Path) -> None:
     ]
 
 
-def test_on_duplicate_first_and_error(tmp_path: Path, monkeypatch) -> None:
+def test_on_duplicate_first_and_error(tmp_path: Path, count_scored_chunks) -> None:
     a, b = _with_duplicates(tmp_path)
     first = tmp_path / "first.jsonl"
     assert score(str(a), str(b), "-o", str(first), "--on-duplicate", "first", "--jobs", "2")[0] == 0
@@ -164,14 +155,7 @@ def test_on_duplicate_first_and_error(tmp_path: Path, monkeypatch) -> None:
     assert not strict.exists() and [r["kind"] for r in rejects_of(strict)] == ["error"] * 3
     assert strict.with_name(strict.name + ".parts").is_dir(), "the scored chunks are kept for --resume"
 
-    scored_chunks = []
-    real_score_frame = bulk.score_frame
-
-    def counting(model, frame, **kw):  # a spy: the real function runs
-        scored_chunks.append(len(frame))
-        return real_score_frame(model, frame, **kw)
-
-    monkeypatch.setattr(bulk, "score_frame", counting)
+    scored_chunks = count_scored_chunks()
     job = ScoreJob(inputs=[a.resolve(), b.resolve()], output=strict)
     summary = bulk.run(job, resume=True, on_duplicate="first")
     assert scored_chunks == [] and summary.duplicates == 3
@@ -191,7 +175,7 @@ def _archive(path: Path, copies: int) -> Path:
 
 
 @pytest.mark.slow
-def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path: Path, monkeypatch) -> None:
+def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path: Path, count_scored_chunks) -> None:
     archive = _archive(tmp_path / "archive.jsonl", copies=400)  # 3,200 articles + 1 bad line
     n_chunks = 65  # ceil(3,201 lines / 50)
     whole, killed = tmp_path / "whole.parquet", tmp_path / "killed.parquet"
@@ -210,14 +194,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path: Path, monkeypat
     done_before = len(list(parts.glob("*.parquet")))
     assert 5 <= done_before < n_chunks
 
-    scored_chunks = []
-    real_score_frame = bulk.score_frame
-
-    def counting(model, frame, **kw):  # a spy: the real function runs
-        scored_chunks.append(len(frame))
-        return real_score_frame(model, frame, **kw)
-
-    monkeypatch.setattr(bulk, "score_frame", counting)
+    scored_chunks = count_scored_chunks()
     job = ScoreJob(inputs=[archive.resolve()], output=killed, chunk_size=50)
     summary = bulk.run(job, resume=True)
     assert len(scored_chunks) == n_chunks - done_before, "finished chunks must not be scored again"

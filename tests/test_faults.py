@@ -24,17 +24,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
+from conftest import rejects_of, score
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from classifier.archive import read_chunks
-from classifier.cli import app
 from classifier.sniff import Unreadable, sniff
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGSTANCE = str(Path(sys.executable).with_name("regstance"))
-runner = CliRunner()
 
 
 def articles(n: int, tag: str) -> list[dict]:
@@ -201,16 +199,6 @@ def build_archive_set(folder: Path) -> dict[str, Expected]:
 def inputs(folder: Path) -> list[str]:
     """Every file, named one by one (a directory scan would skip k-notes.txt), in name order."""
     return sorted(str(p) for p in folder.iterdir())
-
-
-def score(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["score", *args])
-    return result.exit_code, result.output
-
-
-def rejects_of(out: Path) -> list[dict]:
-    path = out.with_name(out.name + ".rejects.jsonl")
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def scored_keys(out: Path) -> list[str]:

@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import flip_byte
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -151,11 +152,7 @@ def test_card_and_metrics_agree_with_the_model_file(model: StanceModel) -> None:
 def test_a_changed_model_file_is_refused(tmp_path) -> None:
     copy = tmp_path / "model"
     shutil.copytree(DEFAULT_MODEL_DIR, copy)
-    with open(copy / MODEL_FILE, "r+b") as fh:
-        fh.seek(100)
-        byte = fh.read(1)
-        fh.seek(100)
-        fh.write(bytes([byte[0] ^ 0xFF]))
+    flip_byte(copy / MODEL_FILE, 100)
     with pytest.raises(ModelIntegrityError, match="SHA-256"):
         load_model(copy)
     with pytest.raises(ModelIntegrityError, match=r"no model\.joblib"):

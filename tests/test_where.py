@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import flip_byte
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -143,11 +144,7 @@ def test_cv_rows_are_weighed_back_to_the_news_they_were_drawn_from(corpus: pd.Da
 def test_a_changed_extractor_file_is_refused(tmp_path: Path) -> None:
     copy = tmp_path / "jurisdiction"
     shutil.copytree(DEFAULT_WHERE_DIR, copy)
-    with open(copy / EXTRACTOR_FILE, "r+b") as fh:
-        fh.seek(200)
-        byte = fh.read(1)
-        fh.seek(200)
-        fh.write(bytes([byte[0] ^ 0xFF]))
+    flip_byte(copy / EXTRACTOR_FILE, 200)
     with pytest.raises(WhereIntegrityError, match="SHA-256"):
         load_where(copy)
     with pytest.raises(WhereIntegrityError, match=r"no extractor\.joblib"):
