@@ -99,14 +99,14 @@ def design_weights(labelled_rows: pd.DataFrame, population: pd.DataFrame) -> np.
     """Per labelled train/validation row, how many rows of its draw it stands for.
 
     The rows read for jurisdiction were not drawn at random: two in three have an acting
-    authority, against about one in four of all train and validation news, and the third
-    round's neutral rows were mostly ones the previous extractor already answered. Weighed by
-    the inverse of each stratum's sampling rate (stance label x pool, and for the third round's
-    neutral rows that flag), cross-validated accuracy estimates accuracy on the news itself,
-    not on the rows that were easiest to find. Each round's weights have a mean of 1.
+    authority, against about one in seven of the news, and the third round's neutral rows
+    were mostly ones the previous extractor already answered. Weighed by the inverse of each
+    stratum's sampling rate (stance label x pool, and for the third round's neutral rows that
+    flag), cross-validated accuracy estimates accuracy on the news itself, not on the rows that
+    were easiest to find. Each round's weights have a mean of 1.
     """
     batch = pd.read_csv(LABELS_DIR / "selection.csv", dtype=str).set_index("id")["batch"]
-    frame = pd.read_csv(ROUND3_FRAME, dtype={"id": str}).set_index("id")["old_acting"]
+    answered = pd.read_csv(ROUND3_FRAME, dtype={"id": str}).set_index("id")["old_acting"]
     real = population[population["origin"] == "pool"]
     rows = labelled_rows.assign(batch=labelled_rows["id"].map(batch).to_numpy())
     weights = np.ones(len(rows))
@@ -114,20 +114,22 @@ def design_weights(labelled_rows: pd.DataFrame, population: pd.DataFrame) -> np.
         mine = rows["batch"].isin(batches).to_numpy()
         if not mine.any():
             continue
-        drawn_from = real[real["id"].isin(frame.index)] if name == "third" else real
-
-        def strata(frame_rows: pd.DataFrame, name: str = name) -> pd.Series:
-            key = frame_rows["label"].astype(str) + "|" + frame_rows["pool"].astype(str)
-            if name == "third":
-                flag = frame_rows["id"].map(frame).fillna(0).astype(int).astype(str)
-                key = key + "|" + flag.where(frame_rows["label"].to_numpy() == "neutral", "-")
-            return key
-
-        sampled = strata(rows[mine])
-        rate = sampled.value_counts() / strata(drawn_from).value_counts()
+        flags = answered if name == "third" else None
+        drawn_from = real[real["id"].isin(answered.index)] if flags is not None else real
+        sampled = _stratum(rows[mine], flags)
+        rate = sampled.value_counts() / _stratum(drawn_from, flags).value_counts()
         w = 1.0 / sampled.map(rate).to_numpy(dtype=float)
         weights[mine] = w / w.mean()
     return weights
+
+
+def _stratum(rows: pd.DataFrame, flags: pd.Series | None) -> pd.Series:
+    """Each row's stratum: "label|pool", and for neutral rows "|1" or "|0" by `flags` (id -> 0/1)."""
+    key = rows["label"].astype(str) + "|" + rows["pool"].astype(str)
+    if flags is None:
+        return key
+    flag = rows["id"].map(flags).fillna(0).astype(int).astype(str)
+    return key + "|" + flag.where(rows["label"].to_numpy() == "neutral", "-")
 
 
 def per_jurisdiction(gold: pd.DataFrame, pred: np.ndarray) -> dict:
@@ -219,17 +221,17 @@ def choose_threshold(
     overall_met = [t for t in THRESHOLDS if results[t]["jurisdiction_accuracy"] >= TARGET_OVERALL]
     if overall_met:
         best = max(overall_met, key=lambda t: results[t]["jurisdiction_accuracy_where_authority_acts"])
-        return best, {str(t): r for t, r in results.items()}
-    # else the threshold that comes closest to both targets: the sum of each accuracy's share of
-    # its target, capped at 1 (past a target, more of that one buys nothing), ties to the higher overall
-    best = max(
-        THRESHOLDS,
-        key=lambda t: (
-            min(1.0, results[t]["jurisdiction_accuracy"] / TARGET_OVERALL)
-            + min(1.0, results[t]["jurisdiction_accuracy_where_authority_acts"] / TARGET_ACTING),
-            results[t]["jurisdiction_accuracy"],
-        ),
-    )
+    else:
+        # the threshold that comes closest to both targets: the sum of each accuracy's share of its
+        # target, capped at 1 (past a target, more of that one buys nothing), ties to the higher overall
+        best = max(
+            THRESHOLDS,
+            key=lambda t: (
+                min(1.0, results[t]["jurisdiction_accuracy"] / TARGET_OVERALL)
+                + min(1.0, results[t]["jurisdiction_accuracy_where_authority_acts"] / TARGET_ACTING),
+                results[t]["jurisdiction_accuracy"],
+            ),
+        )
     return best, {str(t): r for t, r in results.items()}
 
 
