@@ -71,7 +71,8 @@ def main() -> None:
     matrices = [features.transform(c) for c in cleaned]
     probas = [linear.predict_proba(m) for m in matrices]
     scored = [score_frame(model, f, where=where) for f in frames]
-    out_dir = Path(tempfile.mkdtemp(prefix="regstance-stages-"))
+    scratch = tempfile.TemporaryDirectory(prefix="regstance-stages-")
+    out_dir = Path(scratch.name)
 
     def write() -> None:
         for i, frame in enumerate(scored):
@@ -92,7 +93,8 @@ def main() -> None:
             score_frame(model, f, where=where) for f in frames
         ],
     }
-    seconds = {name: best(fn, args.repeat) for name, fn in stages.items()}
+    with scratch:
+        seconds = {name: best(fn, args.repeat) for name, fn in stages.items()}
     total = seconds["score_frame (all of the above but reading and writing)"]
     print(f"{n:,} articles of {args.pool.name}, one core, best of {args.repeat}")
     print(f"{'stage':<56} {'us/article':>10} {'x score_frame':>14}")
