@@ -400,12 +400,13 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         With `where` (a fitted JurisdictionExtractor, `classifier.load_where()`), also the
         jurisdiction, its name and the authority; the stance answer is the same either way.
         """
+        X = to_columns(X)  # split once, for the model and the extractor
         features = self.transform(X)
         proba = self._proba(features)
         labels = self.classes_[proba.argmax(axis=1)]
         flags = self.uncertain(proba)
         terms = self._evidence(features, labels, evidence) if evidence else [[] for _ in labels]
-        places = where.places_of(*to_columns(X), stance_proba=proba) if where is not None else None
+        places = where.places_of(*X, stance_proba=proba) if where is not None else None
         return [
             Stance(
                 label=str(labels[i]),

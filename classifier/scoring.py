@@ -43,7 +43,8 @@ def score_frame(
             for column in WHERE_COLUMNS:
                 out[column] = pd.Series(dtype="object")
         return out
-    proba = model.predict_proba(frame[["headline", "body"]])
+    columns = to_columns(frame[["headline", "body"]])  # split once, for the model and the extractor
+    proba = model.predict_proba(columns)
     top = proba.argmax(axis=1)
     out["label"] = model.classes_[top].astype(object)
     for j, label in enumerate(model.classes_):
@@ -52,9 +53,9 @@ def score_frame(
     out["uncertain"] = model.uncertain(proba)
     out["model_version"] = model.version
     if evidence:
-        out["evidence"] = model.evidence(frame[["headline", "body"]], model.classes_[top], k=evidence)
+        out["evidence"] = model.evidence(columns, model.classes_[top], k=evidence)
     if where is not None:
-        places = where.places_of(*to_columns(frame[["headline", "body"]]), stance_proba=proba)
+        places = where.places_of(*columns, stance_proba=proba)
         out["jurisdiction"] = [p.jurisdiction for p in places]
         out["jurisdiction_name"] = [p.jurisdiction_name for p in places]
         out["authority"] = [p.authority for p in places]

@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from classifier import ModelIntegrityError, StanceModel, load_model
+from classifier.articles import to_columns
 from classifier.model import DEFAULT_MODEL_DIR, LABELS, MODEL_FILE
 from classifier.text import split_text
 
@@ -83,6 +84,14 @@ def test_predict_is_argmax_of_proba_in_classes_order(model: StanceModel) -> None
     assert list(model.classes_) == ["adoption", "neutral", "restriction"]
     assert (model.predict(texts) == model.classes_[proba.argmax(axis=1)]).all()
     assert model.uncertain(proba).dtype == bool
+
+
+def test_articles_split_once_read_the_same(model: StanceModel, corpus: pd.DataFrame) -> None:
+    """Scoring splits a frame into Columns once and hands them to the model and the extractor."""
+    frame = corpus[["headline", "body"]].head(300)
+    columns = to_columns(frame)
+    assert to_columns(columns) is columns
+    assert np.array_equal(model.predict_proba(columns), model.predict_proba(frame))
 
 
 def test_rejects_a_bare_string(model: StanceModel) -> None:
