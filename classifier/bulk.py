@@ -433,6 +433,7 @@ def _inheriting(job: ScoreJob, model: StanceModel, where: JurisdictionExtractor 
     _LOADED[(load_model, str(job.model_dir))] = model
     if where is not None:
         _LOADED[(load_where, str(job.where_dir))] = where
+        _ = where.matcher_  # its automaton built once, here, not in every worker
     gc.freeze()  # the parent's objects stay out of the workers' collections (and their pages shared)
     return multiprocessing.get_context("fork")
 

@@ -1,7 +1,7 @@
 """Find the authorities and places an article names, and describe each as a candidate actor.
 
-One Aho-Corasick pass (pyahocorasick, in C) over the lowercased headline and
-lead finds every alias of the gazetteer and every stance-bearing term at once;
+One Aho-Corasick pass (ahocorasick_rs, a DFA in Rust) over the lowercased headline
+and lead finds every alias of the gazetteer and every stance-bearing term at once;
 Python then only walks the few matches. Each distinct (jurisdiction,
 authority) named becomes a candidate with a row of features: where it stands
 (headline, lead, how early), what kind of name it is, how near the
@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 import numpy as np
 
 from classifier.gazetteer import (
@@ -117,7 +117,8 @@ class Matcher:
         # headline then in the body; zeros for names it has no feature for
         weights = name_weights or {}
         self.name_weights: list[tuple[float, ...]] = []
-        self.automaton = ahocorasick.Automaton()
+        # pattern -> what it stands for; a pattern written twice keeps its last meaning
+        words: dict[str, tuple[int, int, int, int, bool]] = {}
         keys = set(gazetteer.aliases) | set(gazetteer.local)
         for key in sorted(keys):
             written, sensitive, entries = gazetteer.aliases.get(key, ("", False, ()))
@@ -136,9 +137,9 @@ class Matcher:
                 # short names ("us", "ed", "bi") only where a word starts: anywhere, they fire
                 # inside most words only to be thrown away
                 for before in _WORD_STARTS:
-                    self.automaton.add_word(before + key, (_NAME, payload, len(key), 0, False))
+                    words[before + key] = (_NAME, payload, len(key), 0, False)
             else:
-                self.automaton.add_word(key, (_NAME, payload, len(key), 0, False))
+                words[key] = (_NAME, payload, len(key), 0, False)
         # the stance terms in the same automaton, one pass for both; all matches are read
         # (overlapping), so a term such as "sec charges" cannot hide the name inside it. Short
         # words ("ban", "act", "sign") are spelt out between boundaries, or they fire inside
@@ -147,10 +148,18 @@ class Matcher:
             if len(term) <= 5 and term.isalpha():
                 for before in _TERM_STARTS:
                     for after in _TERM_ENDS:
-                        self.automaton.add_word(before + term + after, (_TERM, index, len(term), 1, True))
-            elif term not in self.automaton:
-                self.automaton.add_word(term, (_TERM, index, len(term), 0, False))
-        self.automaton.make_automaton()
+                        words[before + term + after] = (_TERM, index, len(term), 1, True)
+            elif term not in words:
+                words[term] = (_TERM, index, len(term), 0, False)
+        #: what each pattern of the automaton stands for: (kind, payload or term index, length of
+        #: the name or term, characters matched after it, whether its boundaries are spelt out)
+        self.meanings = list(words.values())
+        # a DFA: the fastest of the library's automata to search, built in ~0.1 s
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            list(words),
+            matchkind=ahocorasick_rs.MatchKind.Standard,
+            implementation=ahocorasick_rs.Implementation.DFA,
+        )
 
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         """Names as (start, end, payload), whole words, leftmost-longest, case checked; and the
@@ -159,8 +168,10 @@ class Matcher:
         if len(lower) != len(text) + 2:  # a few characters lowercase to two; keep offsets aligned
             lower = " " + "".join(c.lower()[:1] or c for c in text) + " "
         found, stance = [], []
-        for end_index, (what, value, length, tail, bounded) in self.automaton.iter(lower):
-            end = end_index - tail  # in `text`, which is one shorter at the front
+        meanings = self.meanings
+        for pattern, _, end_index in self.automaton.find_matches_as_indexes(lower, overlapping=True):
+            what, value, length, tail, bounded = meanings[pattern]
+            end = end_index - 1 - tail  # in `text`, which is one shorter at the front
             start = end - length
             if not bounded and (lower[end + 1].isalnum() or lower[start].isalnum()):
                 continue
@@ -215,37 +226,45 @@ def _distance(positions: list[int], at: int) -> float:
 def candidates(
     matcher: Matcher,
     headline: str,
-    lead: str,
-    term_weights: list[float] | None = None,
-    rest: str = "",
-    stance_mix: np.ndarray | None = None,
+    body: str,
+    *,
+    lead_chars: int,
+    reach_chars: int = 0,
+    term_weights: list[list[float]] | None = None,
+    stance_mix: tuple[float, float, float] | None = None,
 ) -> list[Candidate]:
-    """Every actor the headline and lead name, merged by (jurisdiction, authority).
+    """Every actor the headline and the lead (the body's first `lead_chars`) name, merged by
+    (jurisdiction, authority).
 
-    `term_weights` (one per stance term: how hard it pushes toward this article's
-    stance) gives each candidate its `pull`: the weights of the stance terms near
-    each of its mentions, decaying with distance. The actor a stance is about sits
-    where the words that carry it are ("the government is setting aside 2,000 MW").
-    `rest`, the body after the lead, names no new candidates; where the headline and
-    lead name more than one jurisdiction, it adds its pull to each (`rest_pull`).
-    `stance_mix` (the article's stance probabilities) weighs what the stance model
-    itself learnt of each name: `name_toward`, how hard the name pushes toward this
-    article's stance, and `name_regulatory`, how far it pushes from neutral.
+    `stance_mix` is the article's stance probabilities (adoption, neutral, restriction).
+    `term_weights` (per stance term, its adoption and restriction weights) mixed by them
+    say how hard each term pushes toward this article's stance, and give each candidate
+    its `pull`: the weights of the stance terms near each of its mentions, decaying with
+    distance. The actor a stance is about sits where the words that carry it are ("the
+    government is setting aside 2,000 MW"). The body after the lead, up to `reach_chars`,
+    names no new candidates; where the headline and lead name more than one
+    jurisdiction, it adds its pull to each (`rest_pull`). The mix also weighs what the
+    stance model itself learnt of each name: `name_toward`, how hard the name pushes
+    toward this article's stance, and `name_regulatory`, how far it pushes from neutral.
     """
-    gaz = matcher.gazetteer
-    text = f"{headline}\n{lead}"
-    split = len(headline)
+    text = f"{headline}\n{body[:lead_chars]}"
     named, stance_found = matcher.matches(text)
     if not named:
         return []
-    stance_at = [s for s, _ in stance_found]
-    head_stance = [s for s in stance_at if s < split]
-    lead_stance = [s for s in stance_at if s > split]
-    weighted = (
-        [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
-        if term_weights is not None
-        else []
-    )
+    gaz = matcher.gazetteer
+    split = len(headline)
+    mix = (1 / 3, 1 / 3, 1 / 3) if stance_mix is None else stance_mix
+    head_stance = [s for s, _ in stance_found if s < split]
+    lead_stance = [s for s, _ in stance_found if s > split]
+    # the headline's words pull the headline's names, the lead's the lead's
+    head_weighted, lead_weighted = [], []
+    if term_weights is not None:
+        pa, pr = mix[0], mix[2]
+        for at, i in stance_found:
+            adoption, restriction = term_weights[i]
+            weight = adoption * pa + restriction * pr
+            if weight > 0:
+                (head_weighted if at < split else lead_weighted).append((at, weight))
 
     raw: list[
         tuple[str, str, int, int, bool, int]
@@ -316,7 +335,7 @@ def candidates(
         raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, flags, payload))
 
     merged: dict[tuple[str, str], Candidate] = {}
-    mix = (1 / 3, 1 / 3, 1 / 3) if stance_mix is None else tuple(float(x) for x in stance_mix)
+    name_weights = matcher.name_weights
     for jurisdiction, authority, kind, start, after_prep, payload in raw:
         key = (jurisdiction, authority)
         in_head = start < split
@@ -327,17 +346,23 @@ def candidates(
             )
         c.mentions += 1
         c.kinds.add(kind)
-        w = matcher.name_weights[payload]
-        a, n, r = (w[0], w[1], w[2]) if in_head else (w[3], w[4], w[5])
-        c.name_toward = max(c.name_toward, a * mix[0] + r * mix[2])
-        c.name_regulatory = max(c.name_regulatory, -n)
-        for at, weight in weighted:
-            if (at < split) == in_head:  # the headline's words pull the headline's names, and so on
-                c.pull += weight * math.exp(-abs(at - start) / 80.0)
-        if in_head and c.headline_first < 0:
-            c.headline_first = start
-            c.headline_stance = _distance(head_stance, start)
-        if not in_head and c.lead_first < 0:
+        w = name_weights[payload]
+        if in_head:
+            a, n, r = w[0], w[1], w[2]
+        else:
+            a, n, r = w[3], w[4], w[5]
+        toward = a * mix[0] + r * mix[2]
+        if toward > c.name_toward:
+            c.name_toward = toward
+        if -n > c.name_regulatory:
+            c.name_regulatory = -n
+        for at, weight in head_weighted if in_head else lead_weighted:
+            c.pull += weight * math.exp(-abs(at - start) / 80.0)
+        if in_head:
+            if c.headline_first < 0:
+                c.headline_first = start
+                c.headline_stance = _distance(head_stance, start)
+        elif c.lead_first < 0:
             c.lead_first = start - split - 1
             c.lead_stance = _distance(lead_stance, start)
         c.after_preposition = c.after_preposition & after_prep
@@ -345,9 +370,12 @@ def candidates(
     # ("Australia's largest bank", "a Texas man") in every mention is no actor at all
     out = [c for c in merged.values() if not c.after_preposition & 6]
     # the rest of the body only settles a choice between jurisdictions: read it only then
+    rest = body[lead_chars:reach_chars] if len(body) > lead_chars else ""
     if rest and term_weights is not None and len({c.jurisdiction for c in out}) > 1:
         rest_named, rest_stance = matcher.matches(rest)
-        pull = _rest_pull(matcher, rest_named, rest_stance, term_weights, places[-1][1] if places else None)
+        pull = _rest_pull(
+            matcher, rest_named, rest_stance, term_weights, mix, places[-1][1] if places else None
+        )
         for c in out:
             c.rest_pull = pull.get(c.jurisdiction, 0.0)
     return out
@@ -357,11 +385,13 @@ def _rest_pull(
     matcher: Matcher,
     named: list[tuple[int, int, int]],
     stance_found: list[tuple[int, int]],
-    term_weights: list[float],
+    term_weights: list[list[float]],
+    mix: tuple[float, float, float],
     last_place: str | None,
 ) -> dict[str, float]:
     """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
-    weighted = [(s, term_weights[i]) for s, i in stance_found if term_weights[i] > 0]
+    mixed = ((s, term_weights[i][0] * mix[0] + term_weights[i][1] * mix[2]) for s, i in stance_found)
+    weighted = [(s, w) for s, w in mixed if w > 0]
     if not weighted or not named:
         return {}
     pull: dict[str, float] = {}
@@ -438,8 +468,19 @@ def _flags(text: str, start: int, end: int, place: bool) -> int:
 
 def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> np.ndarray:
     """One row of FEATURES per candidate (see the module docstring)."""
-    if not cands:
-        return np.zeros((0, len(FEATURES)), dtype=np.float64)
+    return feature_rows([cands], [headline_length], lead_chars)
+
+
+def feature_rows(found: list[list[Candidate]], headline_lengths: list[int], lead_chars: int) -> np.ndarray:
+    """The FEATURES rows of many articles' candidates, article after article, in one array."""
+    out: list[list] = []
+    for cands, headline_length in zip(found, headline_lengths, strict=True):
+        if cands:
+            _append_rows(out, cands, headline_length, lead_chars)
+    return np.array(out, dtype=np.float64).reshape(-1, len(FEATURES))
+
+
+def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, lead_chars: int) -> None:
     same: dict[str, int] = {}
     for c in cands:
         same[c.jurisdiction] = same.get(c.jurisdiction, 0) + c.mentions
@@ -458,7 +499,6 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
     pulls = sum(c.pull for c in cands)
     top_toward = max(c.name_toward for c in cands)
     rest_pulls = sum({c.jurisdiction: c.rest_pull for c in cands}.values())
-    out = []
     for i, c in enumerate(cands):
         kinds = [float(kind in c.kinds) for kind in range(len(CANDIDATE_KINDS))]
         first_in_lead = c.lead_first >= 0 and c.lead_first == lead_first
@@ -497,5 +537,3 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
                 bool(c.after_preposition & 8),
             ]
         )
-    rows = np.array(out, dtype=np.float64)
-    return rows

@@ -22,9 +22,11 @@ probabilities that scoring computes anyway, so the labels stay untouched.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from classifier.articles import to_columns
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
-from classifier.mentions import FEATURES, Candidate, Matcher, candidates, features
+from classifier.mentions import FEATURES, Candidate, Matcher, candidates, feature_rows, features
 from classifier.model import file_sha256, load_verified
 
 EXTRACTOR_FILE = "extractor.joblib"
@@ -63,23 +65,20 @@ GATE_FEATURES = (
 )
 
 
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+
+
+def _headline_words(headline: str) -> list[str]:
+    """The words and word pairs of a lowercased headline: what HashingVectorizer's own analyzer
+    (this token pattern, ngram_range (1, 2)) gives, built without its per-n-gram Python loop."""
+    words = _TOKEN.findall(headline.lower())
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
 #: Stateless (nothing to fit or save): the same hashing at fit and at prediction.
 _HEADLINE_HASH = HashingVectorizer(
-    n_features=2**16, ngram_range=(1, 2), alternate_sign=False, norm="l2", token_pattern=r"(?u)\b\w+\b"
+    n_features=2**16, analyzer=_headline_words, alternate_sign=False, norm="l2"
 )
-
-
-class _Mixed:
-    """term index -> its weight toward one article's stance, computed only for the terms found."""
-
-    __slots__ = ("pa", "pr", "weights")
-
-    def __init__(self, weights: list[list[float]], pa: float, pr: float) -> None:
-        self.weights, self.pa, self.pr = weights, pa, pr
-
-    def __getitem__(self, index: int) -> float:
-        adoption, restriction = self.weights[index]
-        return adoption * self.pa + restriction * self.pr
 
 
 class WhereIntegrityError(RuntimeError):
@@ -231,17 +230,16 @@ class JurisdictionExtractor(BaseEstimator):
             scores_by_article[i] = held_out[start : start + len(cands)]
             start += len(cands)
         with_any = [i for i, c in enumerate(found) if c]  # as at prediction: no candidate, no gate
-        G = np.vstack(
+        candidate_rows = feature_rows(
+            [found[i] for i in with_any], [len(headlines[i]) for i in with_any], self.lead_chars
+        )
+        scores = np.concatenate(
             [
-                self._gate_row(
-                    found[i],
-                    scores_by_article[i] if i in scores_by_article else self._scores(found[i], headlines[i]),
-                    proba[i],
-                    headlines[i],
-                )
+                scores_by_article[i] if i in scores_by_article else self._scores(found[i], headlines[i])
                 for i in with_any
             ]
         )
+        G, _ = self._gate_rows([found[i] for i in with_any], scores, candidate_rows, proba[with_any])
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[with_any]
         self.gate_ = LogisticRegression(C=self.gate_C, max_iter=5_000).fit(
             self._gate_matrix(G, [headlines[i] for i in with_any]),
@@ -271,47 +269,37 @@ class JurisdictionExtractor(BaseEstimator):
         """`places` on the parallel lists `to_columns` makes (what scoring already holds)."""
         proba = self._proba_or_flat(stance_proba, len(headlines))
         found = self._candidates(headlines, bodies, proba)
-        sizes = [len(c) for c in found]
-        rows = [features(c, len(h), self.lead_chars) for c, h in zip(found, headlines, strict=True) if c]
-        stacked = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
-        scores = self.ranker_.decision_function(stacked) if rows else np.zeros(0)
-        per_article, per_rows, start = [], [], 0
-        for n in sizes:
-            per_article.append(scores[start : start + n])
-            per_rows.append(stacked[start : start + n])
-            start += n
-        # the gate only where there is a candidate: without one the answer is "none" anyway
+        # the ranker and the gate only where there is a candidate: without one the answer is "none"
         with_any = [i for i, c in enumerate(found) if c]
-        acts = np.zeros(len(found), dtype=bool)
-        if with_any:
-            G = np.vstack(
-                [
-                    self._gate_row(found[i], per_article[i], proba[i], headlines[i], per_rows[i])
-                    for i in with_any
-                ]
-            )
-            matrix = self._gate_matrix(G, [headlines[i] for i in with_any])
-            acts[with_any] = self.gate_.predict_proba(matrix)[:, 1] >= self.act_above
-        out = []
+        out = [Place(NONE, None, NONE)] * len(found)
+        if not with_any:
+            return out
+        named = [found[i] for i in with_any]
+        rows = feature_rows(named, [len(headlines[i]) for i in with_any], self.lead_chars)
+        scores = self.ranker_.decision_function(rows)
+        G, best_rows = self._gate_rows(named, scores, rows, proba[with_any])
+        matrix = self._gate_matrix(G, [headlines[i] for i in with_any])
+        acts = self.gate_.predict_proba(matrix)[:, 1] >= self.act_above
         names = self.gazetteer_.names
-        for cands, s, act in zip(found, per_article, acts, strict=True):
-            if not cands or not act:
-                out.append(Place(NONE, None, NONE))
+        flat, start = scores.tolist(), 0
+        for i, cands, act, best_row in zip(with_any, named, acts.tolist(), best_rows, strict=True):
+            s, start = flat[start : start + len(cands)], start + len(cands)
+            if not act:
                 continue
-            best = cands[int(np.argmax(s))]
+            best = cands[best_row - (start - len(cands))]
             if self.prefer_named and best.authority == "government" and not best.kinds & {0, 1}:
                 # a bare place ("Thailand bans ...") stands for its government unless the
                 # headline or lead names the body that acts there: take the best such body
-                named = [
+                bodies_there = [
                     (score, c)
                     for score, c in zip(s, cands, strict=True)
                     if c.jurisdiction == best.jurisdiction
                     and c.kinds & {0, 1}
                     and c.authority != "government"
                 ]
-                if named:
-                    best = max(named, key=lambda pair: pair[0])[1]
-            out.append(Place(best.jurisdiction, names.get(best.jurisdiction), best.authority))
+                if bodies_there:
+                    best = max(bodies_there, key=lambda pair: pair[0])[1]
+            out[i] = Place(best.jurisdiction, names.get(best.jurisdiction), best.authority)
         return out
 
     # ------------------------------------------------------------------ helpers
@@ -350,16 +338,22 @@ class JurisdictionExtractor(BaseEstimator):
     def _candidates(
         self, headlines: list[str], bodies: list[str], proba: np.ndarray
     ) -> list[list[Candidate]]:
-        matcher, n, reach = self.matcher_, self.lead_chars, self.reach_chars
-        # each stance term's push toward an article's stance: its adoption and restriction weights
-        # mixed by the article's probabilities of those labels (for the terms found, in `candidates`)
+        matcher, lead, reach = self.matcher_, self.lead_chars, self.reach_chars
+        # each stance term's push toward an article's stance: its adoption and restriction weights,
+        # mixed in `candidates` by the article's probabilities of those labels (for the terms found)
         weights = self.stance_weights_.tolist() if len(self.stance_terms_) else None
-        out = []
-        for i, (h, b) in enumerate(zip(headlines, bodies, strict=True)):
-            mixed = _Mixed(weights, float(proba[i, 0]), float(proba[i, 2])) if weights is not None else None
-            b = b or ""
-            out.append(candidates(matcher, h or "", b[:n], mixed, b[n:reach], proba[i]))
-        return out
+        return [
+            candidates(
+                matcher,
+                h or "",
+                b or "",
+                lead_chars=lead,
+                reach_chars=reach,
+                term_weights=weights,
+                stance_mix=tuple(p),
+            )
+            for h, b, p in zip(headlines, bodies, proba.tolist(), strict=True)
+        ]
 
     def _scores(self, cands: list[Candidate], headline: str) -> np.ndarray:
         if not cands:
@@ -383,25 +377,23 @@ class JurisdictionExtractor(BaseEstimator):
         hashed = _HEADLINE_HASH.transform(headlines)
         return sp.hstack([sp.csr_matrix(G), hashed], format="csr")
 
-    def _gate_row(
-        self,
-        cands: list[Candidate],
-        scores: np.ndarray,
-        proba: np.ndarray,
-        headline: str,
-        rows: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """What the none gate reads: the best candidate (its score and features), the runner-up's
-        score, and the stance probabilities."""
-        stance = proba.tolist() if self.gate_stance else [0.0, 0.0, 0.0]
-        if not cands:
-            return np.array([0.0, 0.0, 0.0, 0.0, *stance, *([0.0] * len(FEATURES))])
-        best = int(np.argmax(scores))
-        second = max((s for i, s in enumerate(scores.tolist()) if i != best), default=-5.0)
-        rows = features(cands, len(headline), self.lead_chars) if rows is None else rows
-        return np.array(
-            [1.0, float(scores[best]), second, math.log1p(len(cands)), *stance, *rows[best].tolist()]
-        )
+    def _gate_rows(
+        self, found: list[list[Candidate]], scores: np.ndarray, rows: np.ndarray, proba: np.ndarray
+    ) -> tuple[np.ndarray, list[int]]:
+        """What the none gate reads, one row per article (each with a candidate): the best
+        candidate's score and features, the runner-up's score, and the stance probabilities;
+        and the row of `rows` (all the articles' candidates, in order) of each best one."""
+        flat, head, best_rows, start = scores.tolist(), [], [], 0
+        for cands in found:
+            k = len(cands)
+            seg = flat[start : start + k]
+            best = max(range(k), key=seg.__getitem__)  # the first of equal scores, as argmax
+            second = max((v for j, v in enumerate(seg) if j != best), default=-5.0)
+            head.append((1.0, seg[best], second, math.log1p(k)))
+            best_rows.append(start + best)
+            start += k
+        stance = proba if self.gate_stance else np.zeros_like(proba)
+        return np.hstack([np.array(head).reshape(-1, 4), stance, rows[best_rows]]), best_rows
 
 
 def _common_words(headlines: list[str], share: float = 0.03) -> set[str]:
