@@ -111,8 +111,12 @@ class JurisdictionExtractor(BaseEstimator):
         Inverse regularisation of the ranker.
     act_above : float, default=0.5
         The none gate answers "some authority acts" at or above this probability.
-    headline_words : bool, default=True
+    headline_words : bool, default=False
         The gate also reads the headline's hashed words (a price story from an act).
+        Off since 2026-12-02: by the threshold CV of `training.where` (labelled
+        train + validation rows) the gate without them is as accurate overall (0.901
+        against 0.904) and more where an authority acts (0.898 against 0.874), and the
+        hashing was a tenth of the extractor's time.
     gate_C : float, default=1.0
         Inverse regularisation of the gate.
     prefer_named : bool, default=True
@@ -145,7 +149,7 @@ class JurisdictionExtractor(BaseEstimator):
         stance_terms: int = 120,
         C: float = 1.0,
         act_above: float = 0.5,
-        headline_words: bool = True,
+        headline_words: bool = False,
         gate_C: float = 1.0,
         prefer_named: bool = True,
         gate_stance: bool = True,
