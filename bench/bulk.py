@@ -44,7 +44,7 @@ TARGET_RATE = 6_000  # full articles/s end to end with --jobs 2 (model v2's issu
 TARGET_FLOOR_RATIO = 0.24  # ... and as a share of the read floor measured in the same run
 FLAT_TOLERANCE = 1.2  # peak RSS at 4x the articles within this factor counts as flat
 WHERE_BUDGET = 0.15  # the jurisdiction extractor may add at most this share to scoring time
-WHERE_REPEATS = 2  # with/without pairs per job count, interleaved; the best of each side counts
+WHERE_REPEATS = 3  # with/without pairs per job count, interleaved; the best of each side counts
 SUMMARY = re.compile(r"scored ([\d,]+) articles, rejected ([\d,]+) .*? in ([\d.]+) s \(([\d,]+) records/s")
 
 

@@ -38,6 +38,11 @@ _LOCATED = (" based", "-based", "-headquartered", "-listed", "-registered")
 #: Kinds of candidate, by the strongest mention behind it.
 CANDIDATE_KINDS = ("authority", "bound", "inferred", "country", "subdivision", "demonym", "metonym")
 _KIND_OF = {AUTHORITY: 0, COUNTRY: 3, SUBDIVISION: 4, DEMONYM: 5, METONYM: 6}
+#: The kind_* feature values of every set of kinds, by its bit mask.
+_KIND_FLAGS = [
+    tuple(float(mask >> kind & 1) for kind in range(len(CANDIDATE_KINDS)))
+    for mask in range(1 << len(CANDIDATE_KINDS))
+]
 FEATURES = (
     "in_headline",
     "headline_position",
@@ -481,26 +486,42 @@ def feature_rows(found: list[list[Candidate]], headline_lengths: list[int], lead
 
 
 def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, lead_chars: int) -> None:
+    if len(cands) == 1:
+        rank = {0: 0}
+    else:
+        order = sorted(range(len(cands)), key=lambda i: cands[i].first)
+        rank = {i: r for r, i in enumerate(order)}
     same: dict[str, int] = {}
+    rest_of: dict[str, float] = {}  # per jurisdiction, its last candidate's rest_pull
+    in_head: set[int] = set()
+    head_places: set[str] = set()
+    pulls, top_toward, lead_first = 0, cands[0].name_toward, -1
     for c in cands:
         same[c.jurisdiction] = same.get(c.jurisdiction, 0) + c.mentions
-    order = sorted(range(len(cands)), key=lambda i: cands[i].first)
-    rank = {i: r for r, i in enumerate(order)}
-    head_first = min((c.headline_first for c in cands if c.headline_first >= 0), default=-1)
-    lead_first = min((c.lead_first for c in cands if c.lead_first >= 0), default=-1)
+        rest_of[c.jurisdiction] = c.rest_pull
+        pulls += c.pull
+        if c.name_toward > top_toward:
+            top_toward = c.name_toward
+        if c.headline_first >= 0:
+            in_head.add(c.headline_first)
+            head_places.add(c.jurisdiction)
+        if c.lead_first >= 0 and (lead_first < 0 or c.lead_first < lead_first):
+            lead_first = c.lead_first
+    head_first = min(in_head, default=-1)
     # two actors named side by side in the headline ("El Salvador, Pakistan inaugurate ..."):
     # the headline's order says little, the lead's says more
-    in_head = sorted({c.headline_first for c in cands if c.headline_first >= 0})
     coordinated = (
-        any(0 < b - a <= 20 for a, b in itertools.pairwise(in_head))
-        and len({c.jurisdiction for c in cands if c.headline_first >= 0}) > 1
+        len(head_places) > 1
+        and len(in_head) > 1
+        and any(0 < b - a <= 20 for a, b in itertools.pairwise(sorted(in_head)))
     )
     total = sum(same.values())
-    pulls = sum(c.pull for c in cands)
-    top_toward = max(c.name_toward for c in cands)
-    rest_pulls = sum({c.jurisdiction: c.rest_pull for c in cands}.values())
+    rest_pulls = sum(rest_of.values())
     for i, c in enumerate(cands):
-        kinds = [float(kind in c.kinds) for kind in range(len(CANDIDATE_KINDS))]
+        mask = 0
+        for kind in c.kinds:
+            mask |= 1 << kind
+        kinds = _KIND_FLAGS[mask]
         first_in_lead = c.lead_first >= 0 and c.lead_first == lead_first
         out.append(
             [
