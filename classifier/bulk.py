@@ -172,6 +172,8 @@ def score_partition(
     model = model if model is not None else _loaded(load_model, job.model_dir)
     if job.where and where is None:
         where = _loaded(load_where, job.where_dir)
+    if where is not None:
+        _ = where.matcher_  # built before the freeze below, so that it is frozen too
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()

@@ -156,9 +156,15 @@ class Matcher:
                         words[before + term + after] = (_TERM, index, len(term), 1, True)
             elif term not in words:
                 words[term] = (_TERM, index, len(term), 0, False)
-        #: what each pattern of the automaton stands for: (kind, payload or term index, length of
-        #: the name or term, characters matched after it, whether its boundaries are spelt out)
-        self.meanings = list(words.values())
+        #: what each pattern of the automaton stands for: (kind, payload or term index, characters
+        #: from the name's or term's end to the match's end, its length, whether its boundaries are
+        #: spelt out, and for a name its spelling and whether case matters)
+        self.meanings = [
+            (what, value, 1 + tail, length, bounded, *self.payloads[value][:2])
+            if what == _NAME
+            else (what, value, 1 + tail, length, bounded, "", False)
+            for what, value, length, tail, bounded in words.values()
+        ]
         # a DFA: the fastest of the library's automata to search, built in ~0.1 s
         self.automaton = ahocorasick_rs.AhoCorasick(
             list(words),
@@ -175,15 +181,14 @@ class Matcher:
         found, stance = [], []
         meanings = self.meanings
         for pattern, _, end_index in self.automaton.find_matches_as_indexes(lower, overlapping=True):
-            what, value, length, tail, bounded = meanings[pattern]
-            end = end_index - 1 - tail  # in `text`, which is one shorter at the front
+            what, value, back, length, bounded, written, sensitive = meanings[pattern]
+            end = end_index - back  # in `text`, which is one shorter at the front
             start = end - length
             if not bounded and (lower[end + 1].isalnum() or lower[start].isalnum()):
                 continue
             if what == _TERM:
                 stance.append((start, value))
                 continue
-            written, sensitive = self.payloads[value][0], self.payloads[value][1]
             if sensitive and not _same_case(text[start:end], written):
                 value = self._alternate(value, text[start:end])
                 if value < 0:
