@@ -29,7 +29,7 @@ from sklearn.pipeline import FunctionTransformer, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.articles import to_columns
+from classifier.articles import Columns, to_columns
 from classifier.features import CompiledTfidf, Vocabulary, WordEmbeddings
 from classifier.kinds import common_words, name_kinds
 from classifier.text import clean_articles
@@ -248,6 +248,10 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         the headline-only input that users send. A number in (0, 1) weighs each copy
         that much against its article: the copies teach headline-only input, but at full
         weight they also teach that a headline's names alone lean one way.
+    headline_head : bool, default=False
+        Also fit a second linear model on the training headlines alone, and score by it
+        the articles whose body gives the model no feature (headlines sent alone): they
+        learn headline-only input without the copies changing the model of full articles.
     embeddings : str or None, default=None
         Folder of a model2vec static embedding model whose mean vectors of the headline and
         body lead are appended to the n-grams (see `ArticleFeatures`).
@@ -286,6 +290,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         char_headline: bool = False,
         min_df: int = 2,
         headline_copies: bool | float = False,
+        headline_head: bool = False,
         embeddings: str | None = None,
         embedding_weight: float = 1.0,
         embed_tokens: int = 60,
@@ -300,6 +305,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.char_headline = char_headline
         self.min_df = min_df
         self.headline_copies = headline_copies
+        self.headline_head = headline_head
         self.embeddings = embeddings
         self.embedding_weight = embedding_weight
         self.embed_tokens = embed_tokens
@@ -350,6 +356,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         if unknown:
             raise ValueError(f"labels must be among {LABELS}, got {unknown}")
         fit_params = {}
+        articles, labels = to_columns(X), y
         copy_weight = float(self.headline_copies)
         if copy_weight > 0:
             headlines, bodies = to_columns(X)
@@ -372,8 +379,25 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.evidence_weights_ = ((weights - weights.mean(axis=0, keepdims=True)) * is_term).astype(
             np.float32
         )
+        self.headline_clf_ = None
+        if self.headline_head:
+            body = np.flatnonzero(np.char.startswith(self.feature_names_.astype(str), "body__"))
+            self.body_columns_ = (int(body[0]), int(body[-1]) + 1) if len(body) else (0, 0)
+            alone = Columns(articles.headlines, [""] * len(articles.headlines))
+            self.headline_clf_ = self._linear().fit(self.transform(alone), labels)
+            head = _weights_of(self.headline_clf_)
+            self.headline_evidence_weights_ = ((head - head.mean(axis=0, keepdims=True)) * is_term).astype(
+                np.float32
+            )
         self.metadata_: dict[str, Any] = {}
         return self
+
+    def _headline_only(self, features: sp.csr_matrix) -> np.ndarray:
+        """Rows whose body gives no feature: what the headline model scores."""
+        lo, hi = self.body_columns_
+        in_body = (features.indices >= lo) & (features.indices < hi)
+        rows = np.repeat(np.arange(features.shape[0]), np.diff(features.indptr))
+        return np.bincount(rows[in_body], minlength=features.shape[0]) == 0
 
     def transform(self, X: Any) -> sp.csr_matrix:
         """Articles -> the sparse features the linear model reads (clean, then TF-IDF)."""
@@ -385,7 +409,13 @@ class StanceModel(ClassifierMixin, BaseEstimator):
 
     def _proba(self, features: sp.csr_matrix) -> np.ndarray:
         # the steps called directly: same result as pipeline_.predict_proba, a third of the overhead
-        return self.pipeline_.named_steps["clf"].predict_proba(features)
+        proba = self.pipeline_.named_steps["clf"].predict_proba(features)
+        head = getattr(self, "headline_clf_", None)  # getattr: models saved before it existed
+        if head is not None:
+            alone = self._headline_only(features)
+            if alone.any():
+                proba[alone] = head.predict_proba(features[alone])
+        return proba
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
@@ -434,11 +464,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
 
     def linear_weights(self) -> np.ndarray:
         """Per-class feature weights (n_classes, n_features), averaged over calibration folds."""
-        clf = self.pipeline_.named_steps["clf"]
-        if isinstance(clf, CalibratedClassifierCV):
-            coefs = [c.estimator.coef_ for c in clf.calibrated_classifiers_]
-            return np.mean(coefs, axis=0)
-        return clf.coef_
+        return _weights_of(self.pipeline_.named_steps["clf"])
 
     def evidence(self, X: Any, labels: np.ndarray, k: int = 5) -> list[list[str]]:
         """The k terms that pushed each article hardest toward its label."""
@@ -448,14 +474,25 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         # contribution of a term to a class: its tf-idf value times the class's weight relative
         # to the mean weight over classes (what moves this class's probability against the others)
         rows = np.searchsorted(self.classes_, labels)
+        weights = [self.evidence_weights_] * len(rows)
+        if getattr(self, "headline_clf_", None) is not None:  # headlines alone: the headline model's
+            for i in np.flatnonzero(self._headline_only(features)):
+                weights[i] = self.headline_evidence_weights_
         out = []
         for i, row in enumerate(rows):
             start, end = features.indptr[i], features.indptr[i + 1]
             idx = features.indices[start:end]
-            contrib = features.data[start:end] * self.evidence_weights_[row, idx]
+            contrib = features.data[start:end] * weights[i][row, idx]
             top = np.argsort(-contrib)[:k]
             out.append([_readable(self.feature_names_[idx[j]]) for j in top if contrib[j] > 0])
         return out
+
+
+def _weights_of(clf: BaseEstimator) -> np.ndarray:
+    """A fitted linear classifier's per-class weights, averaged over calibration folds."""
+    if isinstance(clf, CalibratedClassifierCV):
+        return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
+    return clf.coef_
 
 
 def _readable(feature: str) -> str:

@@ -131,6 +131,33 @@ def test_headline_copies_are_weighed(corpus: pd.DataFrame) -> None:
     assert gap(p[0.5], p[1.0]) < gap(p[0.0], p[1.0]) and gap(p[0.5], p[0.0]) < gap(p[1.0], p[0.0])
 
 
+def test_the_headline_model_scores_headlines_alone(corpus: pd.DataFrame) -> None:
+    """With headline_head, a headline sent alone (or a body that gives no feature) is scored by the
+    model fitted on headlines; full articles score exactly as without it, evidence included."""
+    sample = corpus.sample(1_500, random_state=2)
+    X, y = sample[["headline", "body"]], sample["label"]
+    plain = StanceModel(random_state=0).fit(X, y)
+    headed = StanceModel(headline_head=True, random_state=0).fit(X, y)
+    full = X[~headed._headline_only(headed.transform(X))].head(200)
+    np.testing.assert_array_equal(headed.predict_proba(full), plain.predict_proba(full))
+    labels = headed.predict(full)
+    assert headed.evidence(full, labels) == plain.evidence(full, labels)
+    alone = pd.DataFrame({"headline": list(full["headline"]) * 2, "body": [""] * 200 + ["@@ ## !!"] * 200})
+    features = headed.transform(alone)
+    assert headed._headline_only(features).all()
+    expected = headed.headline_clf_.predict_proba(features)
+    np.testing.assert_array_equal(headed.predict_proba(alone), expected)
+    assert not np.allclose(expected, plain.predict_proba(alone))
+    # mixed batches route row by row
+    mixed = pd.concat([full.head(5), alone.head(5)], ignore_index=True)
+    np.testing.assert_array_equal(
+        headed.predict_proba(mixed), np.vstack([plain.predict_proba(full.head(5)), expected[:5]])
+    )
+    # evidence of a headline alone comes from the headline model's weights
+    only = alone.head(50)
+    assert headed.evidence(only, headed.predict(only)) != plain.evidence(only, headed.predict(only))
+
+
 def test_training_is_deterministic(corpus: pd.DataFrame) -> None:
     sample = corpus.sample(1_200, random_state=0)
     params = json.loads((DEFAULT_MODEL_DIR.parent / "metrics.json").read_text())["selected"]
