@@ -172,7 +172,8 @@ def render(metrics: dict) -> str:
                 f"- Chosen settings: `{_short(metrics['selected'])}` — TF-IDF word n-grams of the headline and of "
                 "the cleaned body lead, weighted apart (with `abstract_names`, one-word names of places and "
                 "authorities read as their kind; with `embeddings`, static word vectors appended), into a "
-                "logistic regression.",
+                "logistic regression (with `headline_head`, a second one fitted on the training headlines "
+                "alone scores the articles whose body gives the model no feature: headlines sent alone).",
                 "- Classes: `adoption`, `neutral`, `restriction`, as defined in `training/ANNOTATION.md`.",
             ]
         ),
