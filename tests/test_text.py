@@ -31,3 +31,28 @@ def test_one_text_is_headline_then_body() -> None:
     assert split_text("Only a headline") == ("Only a headline", "")
     heads, bodies = to_columns([{"text": "A\nB"}, {"headline": "H", "body": None}, "T"])
     assert heads == ["A", "H", "T"] and bodies == ["B", "", ""]
+
+
+def test_spaces_collapsed_on_a_prefix_read_the_same() -> None:
+    """clean_body collapses whitespace only as far as it reads; the lead must not change."""
+    import random
+
+    from classifier.text import _collapse_spaces
+
+    rng = random.Random(0)
+    pieces = ["a", "bb", "ccc", "word", "x" * 40, " ", "  ", "\n", "\t \n  ", " " * 30]
+    for _ in range(2_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 1_200)))
+        full = " ".join(text.split())
+        fast = _collapse_spaces(text, 300)
+        assert full.startswith(fast) and (len(fast) > 300) == (len(full) > 300)
+        assert fast[:300] == full[:300]
+
+
+def test_boilerplate_rules_read_the_text_as_each_left_it() -> None:
+    """A rule's hint found once, the text it finds is the text after the earlier rules."""
+    body = (
+        "Market share rose as regulators approved the plan.\nDisclaimer: not investment advice.\n"
+        "Share this article on X\nThe post X appeared first on Y."
+    )
+    assert clean_body(body) == "Market share rose as regulators approved the plan."
