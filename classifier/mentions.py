@@ -112,7 +112,7 @@ class Matcher:
         self,
         gazetteer: Gazetteer,
         stance_terms: tuple[str, ...] = (),
-        name_weights: dict[str, np.ndarray] | None = None,
+        name_weights: dict[str, tuple[float, ...]] | None = None,
     ) -> None:
         self.gazetteer = gazetteer
         self.payloads: list[tuple[str, bool, tuple[Entry, ...], tuple[Entry, ...]]] = []
@@ -132,7 +132,7 @@ class Matcher:
                 written, sensitive = local_written, local_sensitive
             payload = len(self.payloads)
             self.payloads.append((written, sensitive, entries, local))
-            key_weights = tuple(float(x) for x in weights.get(key, np.zeros(6)))
+            key_weights = tuple(float(x) for x in weights.get(key, (0.0,) * 6))
             self.name_weights.append(key_weights)
             for other, other_sensitive, other_entries in gazetteer.variants.get(key, ()):
                 self.alternates.setdefault(payload, []).append(len(self.payloads))
