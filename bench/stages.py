@@ -54,7 +54,6 @@ def main() -> None:
     args = parser.parse_args()
 
     model, where = load_model(), load_where()
-    _ = where.matcher_  # built once, as in a long-running scorer
     gc.freeze()
     chunk_size = 2_000
     n_chunks = max(1, args.n // chunk_size)

@@ -172,8 +172,6 @@ def score_partition(
     model = model if model is not None else _loaded(load_model, job.model_dir)
     if job.where and where is None:
         where = _loaded(load_where, job.where_dir)
-    if where is not None:
-        _ = where.matcher_  # built before the freeze below, so that it is frozen too
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()
@@ -435,7 +433,6 @@ def _inheriting(job: ScoreJob, model: StanceModel, where: JurisdictionExtractor 
     _LOADED[(load_model, str(job.model_dir))] = model
     if where is not None:
         _LOADED[(load_where, str(job.where_dir))] = where
-        _ = where.matcher_  # its automaton built once, here, not in every worker
     gc.freeze()  # the parent's objects stay out of the workers' collections (and their pages shared)
     return multiprocessing.get_context("fork")
 

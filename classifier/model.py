@@ -359,7 +359,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         articles, labels = to_columns(X), y
         copy_weight = float(self.headline_copies)
         if copy_weight > 0:
-            headlines, bodies = to_columns(X)
+            headlines, bodies = articles
             X = pd.DataFrame({"headline": headlines * 2, "body": bodies + [""] * len(bodies)})
             if copy_weight != 1.0:
                 fit_params["clf__sample_weight"] = np.r_[np.ones(len(y)), np.full(len(y), copy_weight)]

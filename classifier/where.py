@@ -330,7 +330,8 @@ class JurisdictionExtractor(BaseEstimator):
 
     @property
     def matcher_(self) -> Matcher:
-        # built on first use and never pickled: the automaton is rebuilt from the gazetteer in ~0.1 s
+        # never pickled: rebuilt from the gazetteer in ~0.1 s, on load (see __setstate__), or on
+        # first use by an extractor just fitted
         matcher = self.__dict__.get("_matcher")
         if matcher is None:
             matcher = self.__dict__["_matcher"] = Matcher(
@@ -342,6 +343,13 @@ class JurisdictionExtractor(BaseEstimator):
         state = dict(self.__dict__)
         state.pop("_matcher", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "gazetteer_" in self.__dict__:
+            # a loaded extractor is there to predict: its automaton is built now, before the
+            # scorer and the API freeze their heaps, not on the first article (or in each worker)
+            _ = self.matcher_
 
     def _candidates(
         self, headlines: list[str], bodies: list[str], proba: np.ndarray

@@ -125,6 +125,16 @@ def test_the_gates_headline_words_are_scikit_learns(corpus: pd.DataFrame) -> Non
     assert (reference.transform(headlines) != _HEADLINE_HASH.transform(headlines)).nnz == 0
 
 
+def test_a_loaded_extractor_has_its_automaton_built_and_never_pickles_it() -> None:
+    """Built on load, before the bulk scorer and the API freeze their heaps; rebuilt, not saved."""
+    import pickle
+
+    loaded = load_where()
+    assert "_matcher" in loaded.__dict__
+    assert "_matcher" not in loaded.__getstate__()
+    assert "_matcher" in pickle.loads(pickle.dumps(loaded)).__dict__
+
+
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
     headline, body = split_text(seed_text)
     assert place(where, model, headline, body)[0] == "PK"
