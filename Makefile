@@ -11,7 +11,8 @@ INDEX  ?= artifacts/scored-2025-example.parquet
 
 .PHONY: install serve test lint train corpus bench fuzz screenshots clean
 
-$(BIN)/regstance: pyproject.toml
+# setup.py compiles classifier/mentions.py: a change to it reinstalls, so no stale build runs
+$(BIN)/regstance: pyproject.toml setup.py classifier/mentions.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -50,4 +51,4 @@ screenshots: install
 	$(BIN)/python -m bench.screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info build classifier/*.so

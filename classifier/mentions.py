@@ -156,13 +156,18 @@ class Matcher:
                         words[before + term + after] = (_TERM, index, len(term), 1, True)
             elif term not in words:
                 words[term] = (_TERM, index, len(term), 0, False)
+        # per payload whose case matters, the payload each spelling found in the text stands for
+        # (its own or another's), and what any other spelling stands for (-1: no name)
+        self.case_forms: list[dict[str, int]] = [{} for _ in self.payloads]
+        self.case_default: list[int] = [-1] * len(self.payloads)
+        for payload, (_, sensitive, _, _) in enumerate(self.payloads):
+            if sensitive:
+                self.case_forms[payload], self.case_default[payload] = self._case_table(payload)
         #: what each pattern of the automaton stands for: (kind, payload or term index, characters
         #: from the name's or term's end to the match's end, its length, whether its boundaries are
-        #: spelt out, and for a name its spelling and whether case matters)
+        #: spelt out, and whether case matters: for a name, `case_forms` then says which)
         self.meanings = [
-            (what, value, 1 + tail, length, bounded, *self.payloads[value][:2])
-            if what == _NAME
-            else (what, value, 1 + tail, length, bounded, "", False)
+            (what, value, 1 + tail, length, bounded, what == _NAME and self.payloads[value][1])
             for what, value, length, tail, bounded in words.values()
         ]
         # a DFA: the fastest of the library's automata to search, built in ~0.1 s
@@ -179,9 +184,9 @@ class Matcher:
         if len(lower) != len(text) + 2:  # a few characters lowercase to two; keep offsets aligned
             lower = " " + "".join(c.lower()[:1] or c for c in text) + " "
         found, stance = [], []
-        meanings = self.meanings
+        meanings, case_forms, case_default = self.meanings, self.case_forms, self.case_default
         for pattern, _, end_index in self.automaton.find_matches_as_indexes(lower, overlapping=True):
-            what, value, back, length, bounded, written, sensitive = meanings[pattern]
+            what, value, back, length, bounded, sensitive = meanings[pattern]
             end = end_index - back  # in `text`, which is one shorter at the front
             start = end - length
             if not bounded and (lower[end + 1].isalnum() or lower[start].isalnum()):
@@ -189,8 +194,8 @@ class Matcher:
             if what == _TERM:
                 stance.append((start, value))
                 continue
-            if sensitive and not _same_case(text[start:end], written):
-                value = self._alternate(value, text[start:end])
+            if sensitive:
+                value = case_forms[value].get(text[start:end], case_default[value])
                 if value < 0:
                     continue
             found.append((start, end, value))
@@ -203,13 +208,18 @@ class Matcher:
                 last_end = match[1]
         return names, stance
 
-    def _alternate(self, payload: int, found: str) -> int:
-        """The payload of the other spelling `found` is written in, or -1."""
-        for other in self.alternates.get(payload, ()):
+    def _case_table(self, payload: int) -> tuple[dict[str, int], int]:
+        """Each spelling `_case_forms` accepts for the name or, failing it, for its other
+        spellings in turn, mapped to the payload it stands for; and the payload of the first
+        other spelling whose case does not matter (any spelling is that one), else -1."""
+        forms: dict[str, int] = {}
+        for other in [payload, *self.alternates.get(payload, ())]:
             written, sensitive = self.payloads[other][0], self.payloads[other][1]
-            if not sensitive or _same_case(found, written):
-                return other
-        return -1
+            if not sensitive:
+                return forms, other
+            for form in _case_forms(written):
+                forms.setdefault(form, other)
+        return forms, -1
 
 
 _NAME, _TERM = 0, 1
@@ -220,11 +230,11 @@ _TERM_STARTS = (" ", "\n", '"', "'", "“", "(")
 _TERM_ENDS = (" ", ".", ",", ":", ";", "\n", "'", "’", ")", "?", "!")
 
 
-def _same_case(found: str, written: str) -> bool:
-    """ "SEC" matches "SEC" (and "SEC" in an all-caps headline), not "sec"; "Fed" matches "Fed"."""
-    if found == written or (found.isupper() and found == written.upper()):
-        return True
-    return found == " ".join(w[:1].upper() + w[1:] for w in written.split(" "))
+def _case_forms(written: str) -> tuple[str, ...]:
+    """The spellings of a name whose case matters: "SEC" matches "SEC" (and "SEC" in an
+    all-caps headline), not "sec"; "Fed" matches "Fed" and "FED", "Treasury" also "Treasury"
+    in a headline in title case."""
+    return (written, written.upper(), " ".join(w[:1].upper() + w[1:] for w in written.split(" ")))
 
 
 def _distance(positions: list[int], at: int) -> float:
@@ -267,7 +277,8 @@ def candidates(
     head_stance = [s for s, _ in stance_found if s < split]
     lead_stance = [s for s, _ in stance_found if s > split]
     # the headline's words pull the headline's names, the lead's the lead's
-    head_weighted, lead_weighted = [], []
+    head_weighted: list[tuple[int, float]] = []
+    lead_weighted: list[tuple[int, float]] = []
     if term_weights is not None:
         pa, pr = mix[0], mix[2]
         for at, i in stance_found:
@@ -277,10 +288,10 @@ def candidates(
                 (head_weighted if at < split else lead_weighted).append((at, weight))
 
     raw: list[
-        tuple[str, str, int, int, bool, int]
+        tuple[str, str, int, int, int, int]
     ] = []  # jurisdiction, authority, kind, start, after_prep, payload
     places: list[tuple[int, str]] = []  # (start, jurisdiction) of every place named
-    pending: list[tuple[int, Entry]] = []  # unbound generic words, bound later to a place
+    pending: list[tuple[int, Entry, int, int]] = []  # unbound generic words, bound later to a place
     bound_to_next = -1
     for i, (start, end, payload) in enumerate(named):
         _, _, entries, local = matcher.payloads[payload]
@@ -334,7 +345,7 @@ def candidates(
                 )
             else:
                 pending.append((start, local[0], payload, _flags(text, start, end, False)))
-    for start, entry, payload, flags in pending:  # "the government", "regulators": the nearest place before
+    for start, word, payload, flags in pending:  # "the government", "regulators": the nearest place before
         before = [j for s, j in places if s < start]
         after = [j for s, j in places if s > start]
         jurisdiction = before[-1] if before else (after[0] if after else None)
@@ -342,7 +353,7 @@ def candidates(
             # no place named at all ("Former OpenSea employee charged"): in this news that is
             # mostly the US; flagged so the ranker and the gate learn how far to trust it
             jurisdiction, flags = "US", flags | 8
-        raw.append((jurisdiction, gaz.canonical(jurisdiction, entry.generic), 2, start, flags, payload))
+        raw.append((jurisdiction, gaz.canonical(jurisdiction, word.generic), 2, start, flags, payload))
 
     merged: dict[tuple[str, str], Candidate] = {}
     name_weights = matcher.name_weights
@@ -476,6 +487,72 @@ def _flags(text: str, start: int, end: int, place: bool) -> int:
     return flags
 
 
+def best_of(found: list[list[Candidate]], scores: list[float]) -> tuple[list[tuple[float, ...]], list[int]]:
+    """What the none gate reads of each article's ranked candidates, (1, best score, the
+    runner-up's, log1p(candidates)), and the row of `scores` (all articles' candidates, in
+    order) of each best one: the first of equal scores, as argmax."""
+    head: list[tuple[float, ...]] = []
+    best_rows: list[int] = []
+    start = 0
+    for cands in found:
+        k = len(cands)
+        best, top, second = 0, scores[start], -math.inf
+        for j in range(1, k):
+            v = scores[start + j]
+            if v > top:
+                best, top, second = j, v, top
+            elif v > second:
+                second = v
+        if k == 1:
+            second = -5.0  # no runner-up
+        head.append((1.0, top, second, math.log1p(k)))
+        best_rows.append(start + best)
+        start += k
+    return head, best_rows
+
+
+def actors(
+    found: list[list[Candidate]],
+    scores: list[float],
+    best_rows: list[int],
+    acts: list[bool],
+    *,
+    prefer_named: bool,
+) -> list[Candidate | None]:
+    """The actor of each article: its best candidate where the gate says some authority acts,
+    else None. With `prefer_named`, a bare place ("Thailand bans ...") stands for its
+    government unless the headline or lead names the body that acts there: then the best
+    such body."""
+    out: list[Candidate | None] = []
+    start = 0
+    for cands, best_row, act in zip(found, best_rows, acts, strict=True):
+        if not act:
+            out.append(None)
+            start += len(cands)
+            continue
+        best = cands[best_row - start]
+        if prefer_named and best.authority == "government" and not best.kinds & _NAMED_KINDS:
+            top = 0.0
+            body: Candidate | None = None
+            for j, c in enumerate(cands):
+                if (
+                    c.jurisdiction == best.jurisdiction
+                    and c.kinds & _NAMED_KINDS
+                    and c.authority != "government"
+                    and (body is None or scores[start + j] > top)
+                ):
+                    body, top = c, scores[start + j]
+            if body is not None:
+                best = body
+        out.append(best)
+        start += len(cands)
+    return out
+
+
+#: Kinds of mention that name a body: an authority, or a place bound to one ("Nigeria's SEC").
+_NAMED_KINDS = {0, 1}
+
+
 def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> np.ndarray:
     """One row of FEATURES per candidate (see the module docstring)."""
     return feature_rows([cands], [headline_length], lead_chars)
@@ -483,14 +560,14 @@ def features(cands: list[Candidate], headline_length: int, lead_chars: int) -> n
 
 def feature_rows(found: list[list[Candidate]], headline_lengths: list[int], lead_chars: int) -> np.ndarray:
     """The FEATURES rows of many articles' candidates, article after article, in one array."""
-    out: list[list] = []
+    out: list[float] = []  # flat: numpy reads one flat list of numbers far faster than nested rows
     for cands, headline_length in zip(found, headline_lengths, strict=True):
         if cands:
             _append_rows(out, cands, headline_length, lead_chars)
     return np.array(out, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
-def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, lead_chars: int) -> None:
+def _append_rows(out: list[float], cands: list[Candidate], headline_length: int, lead_chars: int) -> None:
     if len(cands) == 1:
         rank = {0: 0}
     else:
@@ -500,7 +577,7 @@ def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, 
     rest_of: dict[str, float] = {}  # per jurisdiction, its last candidate's rest_pull
     in_head: set[int] = set()
     head_places: set[str] = set()
-    pulls, top_toward, lead_first = 0, cands[0].name_toward, -1
+    pulls, top_toward, lead_first = 0.0, cands[0].name_toward, -1
     for c in cands:
         same[c.jurisdiction] = same.get(c.jurisdiction, 0) + c.mentions
         rest_of[c.jurisdiction] = c.rest_pull
@@ -528,8 +605,8 @@ def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, 
             mask |= 1 << kind
         kinds = _KIND_FLAGS[mask]
         first_in_lead = c.lead_first >= 0 and c.lead_first == lead_first
-        out.append(
-            [
+        out.extend(
+            (
                 c.headline_first >= 0,
                 c.headline_first / max(headline_length, 1) if c.headline_first >= 0 else 1.5,
                 c.lead_first / max(lead_chars, 1) if c.lead_first >= 0 else 1.5,
@@ -561,5 +638,5 @@ def _append_rows(out: list[list], cands: list[Candidate], headline_length: int, 
                 bool(c.after_preposition & 2),
                 bool(c.after_preposition & 4),
                 bool(c.after_preposition & 8),
-            ]
+            )
         )

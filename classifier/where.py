@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,10 +41,37 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
+from classifier import mentions
 from classifier.articles import to_columns
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
-from classifier.mentions import FEATURES, Candidate, Matcher, candidates, feature_rows, features
+from classifier.mentions import (
+    FEATURES,
+    Candidate,
+    Matcher,
+    actors,
+    best_of,
+    candidates,
+    feature_rows,
+    features,
+)
 from classifier.model import file_sha256, load_verified
+
+
+def _warn_if_stale_build() -> None:
+    """setup.py compiles mentions.py with mypyc, and Python imports a compiled module before its
+    source: one built before the source last changed would run the old code unnoticed."""
+    built = Path(mentions.__file__)
+    source = built.with_name("mentions.py")
+    if built.suffix != ".py" and source.exists() and source.stat().st_mtime > built.stat().st_mtime:
+        warnings.warn(
+            f"{source} changed after {built.name} was compiled from it, and the compiled (old) code "
+            "runs: rebuild with `make install` (or `pip install -e .`), or delete the .so files",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+_warn_if_stale_build()
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -289,25 +316,10 @@ class JurisdictionExtractor(BaseEstimator):
         matrix = self._gate_matrix(G, [headlines[i] for i in with_any])
         acts = self.gate_.predict_proba(matrix)[:, 1] >= self.act_above
         names = self.gazetteer_.names
-        flat, start = scores.tolist(), 0
-        for i, cands, act, best_row in zip(with_any, named, acts.tolist(), best_rows, strict=True):
-            s, start = flat[start : start + len(cands)], start + len(cands)
-            if not act:
-                continue
-            best = cands[best_row - (start - len(cands))]
-            if self.prefer_named and best.authority == "government" and not best.kinds & {0, 1}:
-                # a bare place ("Thailand bans ...") stands for its government unless the
-                # headline or lead names the body that acts there: take the best such body
-                bodies_there = [
-                    (score, c)
-                    for score, c in zip(s, cands, strict=True)
-                    if c.jurisdiction == best.jurisdiction
-                    and c.kinds & {0, 1}
-                    and c.authority != "government"
-                ]
-                if bodies_there:
-                    best = max(bodies_there, key=lambda pair: pair[0])[1]
-            out[i] = Place(best.jurisdiction, names.get(best.jurisdiction), best.authority)
+        chosen = actors(named, scores.tolist(), best_rows, acts.tolist(), prefer_named=self.prefer_named)
+        for i, best in zip(with_any, chosen, strict=True):
+            if best is not None:
+                out[i] = Place(best.jurisdiction, names.get(best.jurisdiction), best.authority)
         return out
 
     # ------------------------------------------------------------------ helpers
@@ -399,15 +411,7 @@ class JurisdictionExtractor(BaseEstimator):
         """What the none gate reads, one row per article (each with a candidate): the best
         candidate's score and features, the runner-up's score, and the stance probabilities;
         and the row of `rows` (all the articles' candidates, in order) of each best one."""
-        flat, head, best_rows, start = scores.tolist(), [], [], 0
-        for cands in found:
-            k = len(cands)
-            seg = flat[start : start + k]
-            best = max(range(k), key=seg.__getitem__)  # the first of equal scores, as argmax
-            second = max((v for j, v in enumerate(seg) if j != best), default=-5.0)
-            head.append((1.0, seg[best], second, math.log1p(k)))
-            best_rows.append(start + best)
-            start += k
+        head, best_rows = best_of(found, scores.tolist())
         stance = proba if self.gate_stance else np.zeros_like(proba)
         return np.hstack([np.array(head).reshape(-1, 4), stance, rows[best_rows]]), best_rows
 

@@ -135,6 +135,52 @@ def test_a_loaded_extractor_has_its_automaton_built_and_never_pickles_it() -> No
     assert "_matcher" in pickle.loads(pickle.dumps(loaded)).__dict__
 
 
+def test_the_compiled_mention_finder_runs_exactly_its_python_source(where, model, corpus) -> None:
+    """setup.py compiles classifier/mentions.py with mypyc (the extractor's hot loop, ~1.5x
+    faster). The build must be there (unless REGSTANCE_PURE_PYTHON asked for none), and on
+    real articles it must give what the source gives, candidate by candidate, feature by feature."""
+    import importlib.util
+    import os
+    import sys
+
+    import classifier.mentions as built
+
+    source_file = Path(built.__file__).with_name("mentions.py")
+    if os.environ.get("REGSTANCE_PURE_PYTHON"):
+        pytest.skip("built without mypyc on purpose (REGSTANCE_PURE_PYTHON)")
+    assert Path(built.__file__).suffix == ".so", f"{built.__file__}: not compiled; run `make install`"
+    spec = importlib.util.spec_from_file_location("regstance_mentions_source", source_file)
+    source = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = source  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(source)
+        frame = corpus[["headline", "body"]].head(3_000)
+        proba = model.predict_proba(frame).tolist()
+        weights = where.stance_weights_.tolist()
+        found = {}
+        for module in (built, source):
+            matcher = module.Matcher(where.gazetteer_, where.stance_terms_, where.name_weights_)
+            cands = [
+                module.candidates(
+                    matcher,
+                    h,
+                    b,
+                    lead_chars=where.lead_chars,
+                    reach_chars=where.reach_chars,
+                    term_weights=weights,
+                    stance_mix=tuple(p),
+                )
+                for h, b, p in zip(frame["headline"], frame["body"], proba, strict=True)
+            ]
+            rows = module.feature_rows(cands, [len(h) for h in frame["headline"]], where.lead_chars)
+            found[module] = ([[(c.jurisdiction, c.authority) for c in cs] for cs in cands], rows)
+    finally:
+        del sys.modules[spec.name]
+    assert sum(map(len, found[built][0])) > 1_000  # real articles name many actors
+    assert found[built][0] == found[source][0]
+    np.testing.assert_array_equal(found[built][1], found[source][1])
+
+
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
     headline, body = split_text(seed_text)
     assert place(where, model, headline, body)[0] == "PK"
