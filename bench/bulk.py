@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 
-from bench.common import machine_info
+from bench.common import machine_info, mentions_build
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = REPO.parent / "shared" / "data" / "pool-2025.parquet"
@@ -364,7 +364,10 @@ def main(argv: list[str] | None = None) -> None:
 
     archives: dict[str, dict] = {}
     archive = prepare(args.n, workdir, args.pool, archives)
-    print(f"load average {os.getloadavg()[0]:.2f} on {psutil.cpu_count()} CPUs; others' work shows as oth%")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} on {psutil.cpu_count()} CPUs; others' work shows as oth%; "
+        f"mentions.py: {mentions_build()}"
+    )
     print(HEADER + "   (RSS in MB; oth%: other work on the machine, 100 = one core)")
 
     floor = run_floor(archive, args.n, raw=False)

@@ -10,12 +10,20 @@ from pathlib import Path
 import psutil
 
 
+def mentions_build() -> str:
+    """Whether the extractor's loop ran compiled (setup.py, mypyc) or as Python: ~1.4x apart."""
+    import classifier.mentions
+
+    return "mypyc" if Path(classifier.mentions.__file__).suffix != ".py" else "pure Python"
+
+
 def machine_info(**extra: object) -> dict:
     """Cores, Python, platform and load: numbers from a loaded machine are not comparable."""
     return {
         "cpus": psutil.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "mentions_build": mentions_build(),
         **extra,
         "loadavg_at_end": os.getloadavg(),
     }
