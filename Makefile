@@ -11,8 +11,8 @@ INDEX  ?= artifacts/scored-2025-example.parquet
 
 .PHONY: install serve test lint train corpus bench fuzz screenshots clean
 
-# setup.py compiles classifier/mentions.py: a change to it reinstalls, so no stale build runs
-$(BIN)/regstance: pyproject.toml setup.py classifier/mentions.py
+# setup.py compiles mentions.py and tokens.py: a change to either reinstalls, so no stale build runs
+$(BIN)/regstance: pyproject.toml setup.py classifier/mentions.py classifier/tokens.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

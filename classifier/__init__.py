@@ -6,6 +6,7 @@
 array(['restriction'], dtype=object)
 """
 
+from classifier.builds import warn_if_stale
 from classifier.model import (
     LABELS,
     ModelIntegrityError,
@@ -29,3 +30,5 @@ __all__ = [
     "save_model",
     "score_frame",
 ]
+
+warn_if_stale()  # a compiled module older than its source runs old code: say so

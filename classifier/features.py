@@ -19,6 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.tokens import LETTER_WORDS, word_ids
+
 _STOP = -2
 _UNKNOWN = -1
 _SEP = "\n"  # tokens are runs of word characters: never in a term
@@ -88,15 +90,20 @@ class Vocabulary:
 
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """All texts' non-stop-word tokens as ids (-1 where unknown), and each token's text index."""
-        findall = self.pattern.findall
-        tokens = [findall(t.lower()) for t in texts]
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        flat = np.fromiter(
-            map(self.ids.get, chain.from_iterable(tokens), repeat(_UNKNOWN)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
-        doc = np.repeat(np.arange(len(tokens), dtype=np.int64), lengths)
+        if self.pattern.pattern == LETTER_WORDS:  # the model's own pattern: the compiled loop
+            found, counts = word_ids(list(texts), self.ids, self.pattern, _UNKNOWN)
+            flat = np.array(found, dtype=np.int64)
+            lengths = np.array(counts, dtype=np.int64)
+        else:
+            findall = self.pattern.findall
+            tokens = [findall(t.lower()) for t in texts]
+            lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+            flat = np.fromiter(
+                map(self.ids.get, chain.from_iterable(tokens), repeat(_UNKNOWN)),
+                dtype=np.int64,
+                count=int(lengths.sum()),
+            )
+        doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
         keep = flat != _STOP
         return flat[keep], doc[keep]
 

@@ -34,6 +34,7 @@ from classifier.articles import Columns, to_columns
 from classifier.features import CompiledTfidf, Vocabulary, WordEmbeddings, pack_terms, unpack_terms
 from classifier.kinds import common_words, name_kinds
 from classifier.text import clean_articles
+from classifier.tokens import LETTER_WORDS
 
 LABELS = ("adoption", "neutral", "restriction")
 MODEL_FILE = "model.joblib"
@@ -42,7 +43,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "artifacts" / "model"
 # letters only, two or more: numbers, dates and amounts carry no stance and are where
 # a model memorises one story.
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+TOKEN_PATTERN = LETTER_WORDS
 #: Feature-name prefix of embedding dimensions: they carry meaning but no readable term.
 EMBEDDING_PREFIX = "embedding__"
 

@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,7 +40,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from classifier import mentions
 from classifier.articles import to_columns
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
 from classifier.mentions import (
@@ -55,23 +53,6 @@ from classifier.mentions import (
     features,
 )
 from classifier.model import file_sha256, load_verified
-
-
-def _warn_if_stale_build() -> None:
-    """setup.py compiles mentions.py with mypyc, and Python imports a compiled module before its
-    source: one built before the source last changed would run the old code unnoticed."""
-    built = Path(mentions.__file__)
-    source = built.with_name("mentions.py")
-    if built.suffix != ".py" and source.exists() and source.stat().st_mtime > built.stat().st_mtime:
-        warnings.warn(
-            f"{source} changed after {built.name} was compiled from it, and the compiled (old) code "
-            "runs: rebuild with `make install` (or `pip install -e .`), or delete the .so files",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-
-
-_warn_if_stale_build()
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"

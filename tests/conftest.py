@@ -109,3 +109,29 @@ def count_scored_chunks(monkeypatch):
         return sizes
 
     return start
+
+
+@contextlib.contextmanager
+def compiled_and_source(name: str) -> Iterator[tuple[object, object]]:
+    """The compiled build of `classifier.<name>` (setup.py, mypyc) and the same module run from
+    its .py source, side by side. Fails where the build is missing, unless REGSTANCE_PURE_PYTHON
+    asked for none (then skips)."""
+    import importlib
+    import importlib.util
+
+    import pytest
+
+    built = importlib.import_module(f"classifier.{name}")
+    if os.environ.get("REGSTANCE_PURE_PYTHON"):
+        pytest.skip("built without mypyc on purpose (REGSTANCE_PURE_PYTHON)")
+    assert Path(built.__file__).suffix == ".so", f"{built.__file__}: not compiled; run `make install`"
+    spec = importlib.util.spec_from_file_location(
+        f"regstance_{name}_source", Path(built.__file__).with_name(f"{name}.py")
+    )
+    source = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = source  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(source)
+        yield built, source
+    finally:
+        del sys.modules[spec.name]

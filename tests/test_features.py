@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import compiled_and_source
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from classifier.features import CompiledTfidf, Vocabulary
@@ -74,3 +75,28 @@ def test_embeddings_carry_meaning_for_words_never_seen_in_training(texts) -> Non
     dense = matrix[:, -2 * table.dim :].toarray()
     assert np.linalg.norm(dense[0, table.dim :]) == pytest.approx(1.0, abs=1e-5)
     assert not dense[1].any()  # an empty text has no vector, not NaN
+
+
+def test_word_ids_are_the_token_patterns_tokens(corpus: pd.DataFrame) -> None:
+    """`classifier.tokens` splits on whitespace before it looks for words; it must find exactly
+    what the vectorizers' regular expression finds, compiled by mypyc and from its source."""
+    import re
+
+    from classifier.tokens import LETTER_WORDS
+
+    pattern = re.compile(LETTER_WORDS)
+    texts = [*corpus["headline"].head(3_000), *corpus["body"].head(3_000)]
+    texts += [
+        "",
+        "   ",
+        "ab_cd x_y 2025 btc2 ab-cd",
+        "x² Ⅻ ½ é café NAÏVE “ban” (SEC's) l'AMF",
+        "a\tb\x1cc\u2028dd",
+    ]
+    ids = {w: i for i, w in enumerate(sorted({w for t in texts for w in pattern.findall(t.lower())}))}
+    expected = [[ids[w] for w in pattern.findall(t.lower())] for t in texts]
+    with compiled_and_source("tokens") as (built, source):
+        for module in (built, source):
+            found, lengths = module.word_ids(texts, ids, pattern, -1)
+            assert lengths == [len(e) for e in expected]
+            assert found == [i for e in expected for i in e]
