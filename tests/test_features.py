@@ -100,3 +100,23 @@ def test_word_ids_are_the_token_patterns_tokens(corpus: pd.DataFrame) -> None:
             found, lengths = module.word_ids(texts, ids, pattern, -1)
             assert lengths == [len(e) for e in expected]
             assert found == [i for e in expected for i in e]
+
+
+def test_a_compiled_module_older_than_its_source_is_reported(tmp_path) -> None:
+    import os
+
+    from classifier.builds import PACKAGE_DIR, stale_builds
+
+    source, built, helper = (
+        tmp_path / "mod.py",
+        tmp_path / "mod.cpython-311-x86_64-linux-gnu.so",
+        tmp_path / "mod__mypyc.so",
+    )
+    for path in (source, built, helper):
+        path.write_text("")
+    os.utime(built, (1_000, 1_000))
+    os.utime(source, (2_000, 2_000))
+    assert stale_builds(tmp_path) == [(source, built)]  # the runtime library has no source: skipped
+    os.utime(built, (3_000, 3_000))
+    assert stale_builds(tmp_path) == []
+    assert stale_builds(PACKAGE_DIR) == []  # this install is fresh
