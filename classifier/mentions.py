@@ -202,7 +202,7 @@ class Matcher:
         if len(found) < 2:
             return found, stance
         names, last_end = [], -1  # leftmost-longest: "U.S. SEC" is one name, not "SEC" inside it
-        for match in sorted(found, key=lambda m: (m[0], -m[1])):
+        for match in sorted(found, key=_leftmost_longest):
             if match[0] >= last_end:
                 names.append(match)
                 last_end = match[1]
@@ -237,10 +237,18 @@ def _case_forms(written: str) -> tuple[str, ...]:
     return (written, written.upper(), " ".join(w[:1].upper() + w[1:] for w in written.split(" ")))
 
 
+def _leftmost_longest(match: tuple[int, int, int]) -> tuple[int, int]:
+    return match[0], -match[1]
+
+
 def _distance(positions: list[int], at: int) -> float:
     if not positions or at < 0:
         return 3.0
-    return min(3.0, min(abs(p - at) for p in positions) / 50.0)
+    nearest = abs(positions[0] - at)
+    for p in positions:
+        if abs(p - at) < nearest:
+            nearest = abs(p - at)
+    return min(3.0, nearest / 50.0)
 
 
 def candidates(
@@ -480,7 +488,11 @@ def _flags(text: str, start: int, end: int, place: bool) -> int:
     flags = 0
     if place and before.lower().endswith((" in ", " from ", " across ", " to ", "\nin ")):
         flags |= 1
-    if _FORMER.search(before) or (text.startswith("House", start) and before.endswith(("'s ", "’s "))):
+    # _FORMER ends in a word's last letter (x, r or e) and a space or hyphen: test that first
+    maybe_former = len(before) > 2 and before[-1] in "- " and before[-2] in "xXrReE"
+    if (maybe_former and _FORMER.search(before)) or (
+        text.startswith("House", start) and before.endswith(("'s ", "’s "))
+    ):
         flags |= 2  # "ex-SEC chair"; "Do Kwon's House" is his home
     if place and _NON_ACTOR.match(text, end):
         flags |= 4
