@@ -3,7 +3,8 @@
 `classifier/mentions.py` (the jurisdiction extractor's) and `classifier/tokens.py`
 (featurisation's word ids) stay plain, typed Python: the source of truth, and what runs
 wherever a compiled module is missing. mypyc turns each into a C extension that runs the
-same code faster (about 1.4x and 1.4x; `python -m bench.stages`). Nothing they define is
+same code faster (extractor 24.6 -> 17.6 us per article, tokenise + TF-IDF 63.8 -> 60.1 us by
+`python -m bench.stages`, 2026-12-02). Nothing they define is
 pickled, so a saved model loads the same either way. A failed compile (no C compiler)
 leaves the pure-Python module in place; REGSTANCE_PURE_PYTHON=1 skips it.
 """

@@ -2,7 +2,7 @@
 
 Plain typed Python, run as it is where no compiled build exists. It gives exactly the
 tokens of `re.findall(LETTER_WORDS, text.lower())` (scikit-learn's token pattern of
-the stance model's vectorizers) at about two thirds of the cost: whitespace never
+the stance model's vectorizers) for less: whitespace never
 sits inside such a token and is never a word character, so the text can be split on
 it first; a piece made of letters only is then one token (two letters or more), and
 only pieces with digits or punctuation in them go through the regular expression.
