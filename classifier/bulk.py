@@ -426,7 +426,7 @@ def _inheriting(job: ScoreJob, model: StanceModel, where: JurisdictionExtractor 
     """A start method whose workers inherit the model this process loaded and checked.
 
     On Linux, forked workers find it in the per-process caches and skip loading it again
-    (~0.4 s each since the files load with packed terms; it was ~1.2 s, a tenth of a
+    (~0.4 s each since the files are pickled for the C unpickler; it was ~1.2 s, a tenth of a
     100,000-article run with --jobs 2); elsewhere they load it.
     """
     if sys.platform != "linux":

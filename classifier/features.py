@@ -23,23 +23,6 @@ from classifier.tokens import LETTER_WORDS, word_ids
 
 _STOP = -2
 _UNKNOWN = -1
-_SEP = "\n"  # tokens are runs of word characters: never in a term
-
-
-def pack_terms(terms: Sequence[str]) -> str | None:
-    """Many short strings as one, for pickling; None where a term holds the separator.
-
-    joblib loads a model with Python's own unpickler, one object at a time: the ~580,000
-    terms of a model's vocabularies and feature names took most of its ~0.85 s load, and
-    one joined string costs next to nothing (`unpack_terms` splits it in C).
-    """
-    joined = _SEP.join(terms)
-    return joined if joined.count(_SEP) == max(len(terms) - 1, 0) else None
-
-
-def unpack_terms(joined: str, n: int) -> list[str]:
-    """The `n` terms `pack_terms` joined."""
-    return joined.split(_SEP) if n else []
 
 
 class Vocabulary:
@@ -71,22 +54,6 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.words)
-
-    def __getstate__(self) -> dict:
-        keys, words = pack_terms(list(self.ids)), pack_terms(self.words)
-        if keys is None or words is None:
-            return dict(self.__dict__)
-        values = np.fromiter(self.ids.values(), dtype=np.int64, count=len(self.ids))
-        return {"pattern": self.pattern, "packed": (keys, values, words, len(self.words))}
-
-    def __setstate__(self, state: dict) -> None:
-        if "packed" not in state:
-            self.__dict__.update(state)
-            return
-        keys, values, words, n_words = state["packed"]
-        self.pattern = state["pattern"]
-        self.ids = dict(zip(unpack_terms(keys, len(values)), values.tolist(), strict=True))
-        self.words = unpack_terms(words, n_words)
 
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """All texts' non-stop-word tokens as ids (-1 where unknown), and each token's text index."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,7 @@ from classifier.mentions import (
     feature_rows,
     features,
 )
-from classifier.model import file_sha256, load_verified
+from classifier.model import file_sha256, load_verified, pickled_state, unpickled_state
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -336,14 +335,10 @@ class JurisdictionExtractor(BaseEstimator):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_matcher", None)
-        # one blob for the C unpickler: joblib reads a file object by object in Python, and the
-        # gazetteer's ~150,000 objects took 0.16 s of every start (of the API, of each bulk run)
-        return {"pickled_state": pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)}
+        return pickled_state(state)  # read back by the C unpickler: see `pickled_state`
 
     def __setstate__(self, state: dict) -> None:
-        if "pickled_state" in state:
-            state = pickle.loads(state["pickled_state"])  # written by __getstate__ above
-        super().__setstate__(state)
+        super().__setstate__(unpickled_state(state))
         if "gazetteer_" in self.__dict__:
             # a loaded extractor is there to predict: its automaton is built now, before the
             # scorer and the API freeze their heaps, not on the first article (or in each worker)
@@ -463,8 +458,8 @@ def _name_weights(stance_model: Any, gazetteer: Gazetteer) -> dict[str, tuple[fl
     (adoption, neutral, restriction) weights relative to the class mean, headline then body.
 
     The stance model memorises names; which names carry its stance is evidence of
-    which actor the stance is about. Read through its public weights. Tuples, not arrays:
-    unpickling ~900 small arrays was a third of the extractor's load time.
+    which actor the stance is about. Read through its public weights. Tuples of floats:
+    what the Matcher reads per mention.
     """
     if stance_model is None:
         return {}

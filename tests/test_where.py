@@ -18,6 +18,7 @@ from classifier.api import create_app
 from classifier.cli import app
 from classifier.config import Settings
 from classifier.gazetteer import build_gazetteer
+from classifier.model import PICKLED_STATE, unpickled_state
 from classifier.text import split_text
 from classifier.where import DEFAULT_WHERE_DIR, EXTRACTOR_FILE, WHERE_COLUMNS
 
@@ -131,7 +132,8 @@ def test_a_loaded_extractor_has_its_automaton_built_and_never_pickles_it() -> No
 
     loaded = load_where()
     assert "_matcher" in loaded.__dict__
-    saved = pickle.loads(loaded.__getstate__()["pickled_state"])  # one blob, for the C unpickler
+    assert set(loaded.__getstate__()) == {PICKLED_STATE}  # one blob, for the C unpickler
+    saved = unpickled_state(loaded.__getstate__())
     assert "_matcher" not in saved and "gazetteer_" in saved
     again = pickle.loads(pickle.dumps(loaded))
     assert "_matcher" in again.__dict__ and again.gazetteer_.aliases == loaded.gazetteer_.aliases
