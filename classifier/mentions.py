@@ -288,12 +288,8 @@ def candidates(
     head_weighted: list[tuple[int, float]] = []
     lead_weighted: list[tuple[int, float]] = []
     if term_weights is not None:
-        pa, pr = mix[0], mix[2]
-        for at, i in stance_found:
-            adoption, restriction = term_weights[i]
-            weight = adoption * pa + restriction * pr
-            if weight > 0:
-                (head_weighted if at < split else lead_weighted).append((at, weight))
+        for at, weight in _pushing(stance_found, term_weights, mix):
+            (head_weighted if at < split else lead_weighted).append((at, weight))
 
     raw: list[
         tuple[str, str, int, int, int, int]
@@ -410,6 +406,20 @@ def candidates(
     return out
 
 
+def _pushing(
+    stance_found: list[tuple[int, int]], term_weights: list[list[float]], mix: tuple[float, float, float]
+) -> list[tuple[int, float]]:
+    """(start, weight) of each stance term found that pushes toward this article's stance: its
+    adoption and restriction weights mixed by the article's probabilities of those labels."""
+    out: list[tuple[int, float]] = []
+    for at, i in stance_found:
+        adoption, restriction = term_weights[i]
+        weight = adoption * mix[0] + restriction * mix[2]
+        if weight > 0:
+            out.append((at, weight))
+    return out
+
+
 def _rest_pull(
     matcher: Matcher,
     named: list[tuple[int, int, int]],
@@ -419,8 +429,7 @@ def _rest_pull(
     last_place: str | None,
 ) -> dict[str, float]:
     """Per jurisdiction, the stance weight of the terms near its mentions in the rest of the body."""
-    mixed = ((s, term_weights[i][0] * mix[0] + term_weights[i][1] * mix[2]) for s, i in stance_found)
-    weighted = [(s, w) for s, w in mixed if w > 0]
+    weighted = _pushing(stance_found, term_weights, mix)
     if not weighted or not named:
         return {}
     pull: dict[str, float] = {}
