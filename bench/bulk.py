@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 
-from bench.common import machine_info, mentions_build
+from bench.common import build_info, machine_info
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = REPO.parent / "shared" / "data" / "pool-2025.parquet"
@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     archive = prepare(args.n, workdir, args.pool, archives)
     print(
         f"load average {os.getloadavg()[0]:.2f} on {psutil.cpu_count()} CPUs; others' work shows as oth%; "
-        f"mentions.py: {mentions_build()}"
+        f"{build_info()}"
     )
     print(HEADER + "   (RSS in MB; oth%: other work on the machine, 100 = one core)")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import psutil
 
+from classifier.builds import compiled_modules
 
-def mentions_build() -> str:
-    """Whether the extractor's loop ran compiled (setup.py, mypyc) or as Python: ~1.4x apart."""
-    import classifier.mentions
 
-    return "mypyc" if Path(classifier.mentions.__file__).suffix != ".py" else "pure Python"
+def build_info() -> str:
+    """Which modules ran compiled by mypyc (setup.py), or none: the timings differ."""
+    return "compiled: " + (", ".join(compiled_modules()) or "none (pure Python)")
 
 
 def machine_info(**extra: object) -> dict:
@@ -23,7 +23,7 @@ def machine_info(**extra: object) -> dict:
         "cpus": psutil.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "mentions_build": mentions_build(),
+        "build": build_info(),
         **extra,
         "loadavg_at_end": os.getloadavg(),
     }

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.common import git_state, machine_info, mentions_build
+from bench.common import build_info, git_state, machine_info
 from classifier.archive import read_chunks
 from classifier.articles import to_columns
 from classifier.model import clean_columns, load_model
@@ -95,9 +95,7 @@ def main() -> None:
     with scratch:
         seconds = {name: best(fn, args.repeat) for name, fn in stages.items()}
     total = seconds["score_frame (all of the above but reading and writing)"]
-    print(
-        f"{n:,} articles of {args.pool.name}, one core, best of {args.repeat}; mentions.py: {mentions_build()}"
-    )
+    print(f"{n:,} articles of {args.pool.name}, one core, best of {args.repeat}; {build_info()}")
     print(f"{'stage':<56} {'us/article':>10} {'x score_frame':>14}")
     rows = []
     for name, s in seconds.items():

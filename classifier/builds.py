@@ -12,14 +12,26 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def stale_builds(directory: Path = PACKAGE_DIR) -> list[tuple[Path, Path]]:
-    """(source, compiled module) pairs where the source changed after the module was built."""
+def builds(directory: Path = PACKAGE_DIR) -> list[tuple[Path, Path]]:
+    """(source, compiled module) of every module built from a source beside it (mypyc's runtime
+    libraries, which have none, are left out)."""
     found = []
     for built in sorted(directory.glob("*.so")) + sorted(directory.glob("*.pyd")):
         source = built.with_name(built.name.split(".")[0] + ".py")
-        if source.exists() and source.stat().st_mtime > built.stat().st_mtime:
+        if source.exists():
             found.append((source, built))
     return found
+
+
+def stale_builds(directory: Path = PACKAGE_DIR) -> list[tuple[Path, Path]]:
+    """(source, compiled module) pairs where the source changed after the module was built."""
+    return [(s, b) for s, b in builds(directory) if s.stat().st_mtime > b.stat().st_mtime]
+
+
+def compiled_modules(directory: Path = PACKAGE_DIR) -> list[str]:
+    """The modules that run compiled here ("mentions", "tokens"), which benchmarks record:
+    a pure-Python run is slower and not comparable."""
+    return [source.stem for source, _ in builds(directory)]
 
 
 def warn_if_stale() -> None:

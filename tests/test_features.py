@@ -105,7 +105,7 @@ def test_word_ids_are_the_token_patterns_tokens(corpus: pd.DataFrame) -> None:
 def test_a_compiled_module_older_than_its_source_is_reported(tmp_path) -> None:
     import os
 
-    from classifier.builds import PACKAGE_DIR, stale_builds
+    from classifier.builds import PACKAGE_DIR, compiled_modules, stale_builds
 
     source, built, helper = (
         tmp_path / "mod.py",
@@ -117,6 +117,7 @@ def test_a_compiled_module_older_than_its_source_is_reported(tmp_path) -> None:
     os.utime(built, (1_000, 1_000))
     os.utime(source, (2_000, 2_000))
     assert stale_builds(tmp_path) == [(source, built)]  # the runtime library has no source: skipped
+    assert compiled_modules(tmp_path) == ["mod"]
     os.utime(built, (3_000, 3_000))
     assert stale_builds(tmp_path) == []
     assert stale_builds(PACKAGE_DIR) == []  # this install is fresh
