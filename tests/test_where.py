@@ -110,6 +110,23 @@ def test_a_name_is_matched_in_the_case_it_is_written(where, model) -> None:
     assert {spelling for spelling, _, _ in gaz.variants["boj"]} | {gaz.aliases["boj"][0]} == {"BOJ", "BoJ"}
 
 
+def test_names_outside_ascii_and_in_curly_quotes_are_found_and_question_marks_are_not_them(where) -> None:
+    """The automaton reads every character outside ASCII as "?": a pattern holding one must be
+    checked against the text, so that "?SEC?" or "afġ?nist?n" is no name, while “SEC” and the
+    name written with its own letters are."""
+    matcher = where.matcher_
+    assert matcher.folded  # patterns holding "?" exist, and are the checked ones
+
+    def names(text: str) -> list[str]:
+        return [text[start:end] for start, end, _ in matcher.matches(text)[0]]
+
+    assert names("“SEC” sues Binance") == ["SEC"]
+    assert names("?SEC? sues Binance") == []
+    assert names("Adam Glapiński warns on crypto") == ["Adam Glapiński"]
+    assert names("Adam Glapi?ski warns on crypto") == []
+    assert names("Adam Glapińsko warns on crypto") == []
+
+
 def test_the_gates_headline_words_are_scikit_learns(corpus: pd.DataFrame) -> None:
     """The gate hashes headlines with a hand-built analyzer (faster); it must give exactly the
     words HashingVectorizer's own would, or the saved gate would read different features."""
