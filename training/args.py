@@ -31,7 +31,9 @@ def default_candidates() -> list[dict]:
     0.5; embeddings without headline copies; headline copies weighed 0.5, 0.25 or 0.1
     (`headline_copies=0.5`); and, without copies, headline weight 2.0 or 1.0 and min_df 3.
     Class weights milder than "balanced" (`class_balance` 0.5 and 0.75, the chosen recipe
-    otherwise; 2026-12-02) scored 0.707 and 0.703 against its 0.707: no gain, left out.
+    otherwise; 2026-12-02) scored 0.707 and 0.703 against its 0.707: no gain, left out. With
+    the headline model and no copies (2026-12-02, later): C 4 0.698, C 16 0.699, headline weight
+    1.0 0.700, min_df 1 0.693, embeddings at C 8 0.695 and at C 4 0.697: none beat 0.707.
     `abstract_names` (names of places and authorities read as their kind) is not a candidate:
     it tied with plain n-grams (0.697 against 0.695) while the page's evidence spans cannot yet
     show which word of the text a kind word stands for.
