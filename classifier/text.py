@@ -250,7 +250,7 @@ def _strip_boilerplate(body: str) -> tuple[str, bool]:
     present = {_HINTS[i] for i, _ in found}
     for hint, pattern, before, after in _BOILERPLATE:
         if hint in present:
-            # lower() can change a text's length (İ -> i̇): positions then hold only for the text itself
+            # where lower() moved positions or folds case otherwise than the regex, search it all
             if before is None or not _lowered_in_step(body, lowered):
                 cleaned = pattern.sub(" ", body)
             else:
