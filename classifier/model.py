@@ -30,6 +30,7 @@ from sklearn.pipeline import FunctionTransformer, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from classifier.actors import ACTOR_KINDS, ActorMarks
 from classifier.articles import Columns, to_columns
 from classifier.features import CompiledTfidf, Vocabulary, WordEmbeddings
 from classifier.kinds import common_words, name_kinds
@@ -46,6 +47,8 @@ DEFAULT_MODEL_DIR = PROJECT_ROOT / "artifacts" / "model"
 TOKEN_PATTERN = LETTER_WORDS
 #: Feature-name prefix of embedding dimensions: they carry meaning but no readable term.
 EMBEDDING_PREFIX = "embedding__"
+#: Feature-name prefix of the actor indicators (`classifier.actors`): facts, not terms of the text.
+ACTOR_PREFIX = "actors__"
 
 
 class ModelIntegrityError(RuntimeError):
@@ -99,6 +102,7 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         embedding_weight=1.0,
         embed_tokens=60,
         abstract_names=False,
+        actor_marks=0.0,
     ):
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -108,6 +112,7 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         self.embedding_weight = embedding_weight
         self.embed_tokens = embed_tokens
         self.abstract_names = abstract_names
+        self.actor_marks = actor_marks
 
     def _words(self) -> TfidfVectorizer:
         return TfidfVectorizer(
@@ -153,6 +158,11 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
             if self.compiled_ is None:
                 raise ValueError("embeddings need ngram_max <= 2 (they read the compiled tokens)")
             self.embedder_ = WordEmbeddings(_static_model(self.embeddings), self.vocabulary_)
+        self.actors_ = None
+        if self.actor_marks:
+            from classifier.gazetteer import build_gazetteer  # reads pycountry: fitting only
+
+            self.actors_ = ActorMarks(build_gazetteer())
         return self
 
     def transform(self, X: tuple[list[str], list[str]]) -> sp.csr_matrix:
@@ -182,9 +192,16 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
                 ]
             )
             blocks.append(sp.csr_matrix(dense * self.embedding_weight))
+        actors = getattr(self, "actors_", None)
+        if actors is not None:
+            marks = np.hstack([actors.transform(headlines), actors.transform(bodies)])
+            blocks.append(sp.csr_matrix(marks * self.actor_marks))
         # float64 for the linear model: in float32 a confident article's 1 - p rounds away, and
         # log-odds (evidence spans' weights) with it
         return sp.hstack(blocks, format="csr", dtype=np.float64)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__({"actor_marks": 0.0, **state})  # saved before the parameter existed
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
@@ -199,6 +216,13 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
             names.append(
                 np.array(
                     [f"{EMBEDDING_PREFIX}{part}{i}" for part in "hb" for i in range(self.embedder_.dim)],
+                    dtype=object,
+                )
+            )
+        if getattr(self, "actors_", None) is not None:
+            names.append(
+                np.array(
+                    [f"{ACTOR_PREFIX}{p}_{k}" for p in ("headline", "body") for k in ACTOR_KINDS],
                     dtype=object,
                 )
             )
@@ -261,6 +285,9 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     embed_tokens : int, default=60
     abstract_names : bool, default=False
         Read names of countries, places and authorities as their kind (see `ArticleFeatures`).
+    actor_marks : float, default=0.0
+        Weight of the indicators of whether the headline and the lead name an authority, only
+        a place, or no actor (see `ArticleFeatures`); 0 leaves them out.
     class_balance : float, default=1.0
         How far each label is weighed up by its rarity: weight (n / (3 n_label)) ** class_balance,
         so 1.0 is scikit-learn's "balanced" and 0.0 weighs every article alike. Nine in ten
@@ -301,6 +328,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         embedding_weight: float = 1.0,
         embed_tokens: int = 60,
         abstract_names: bool = False,
+        actor_marks: float = 0.0,
         class_balance: float = 1.0,
         abstain_below: float = 0.0,
         random_state: int | None = None,
@@ -317,6 +345,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.embedding_weight = embedding_weight
         self.embed_tokens = embed_tokens
         self.abstract_names = abstract_names
+        self.actor_marks = actor_marks
         self.class_balance = class_balance
         self.abstain_below = abstain_below
         self.random_state = random_state
@@ -347,6 +376,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
             embedding_weight=self.embedding_weight,
             embed_tokens=self.embed_tokens,
             abstract_names=self.abstract_names,
+            actor_marks=self.actor_marks,
         )
 
     def _linear(self, y: np.ndarray) -> BaseEstimator:
@@ -391,8 +421,11 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.classes_ = self.pipeline_.classes_
         weights = self.linear_weights()
         self.feature_names_ = self.pipeline_.named_steps["features"].get_feature_names_out()
-        # embedding dimensions move the score but name no term: they are not evidence
-        is_term = ~np.char.startswith(self.feature_names_.astype(str), EMBEDDING_PREFIX)
+        # embedding dimensions and actor indicators move the score but name no term: not evidence
+        is_term = is_term_feature(self.feature_names_)
+        self.actor_columns_ = np.flatnonzero(
+            np.char.startswith(self.feature_names_.astype(str), ACTOR_PREFIX)
+        )
         self.evidence_weights_ = ((weights - weights.mean(axis=0, keepdims=True)) * is_term).astype(
             np.float32
         )
@@ -424,6 +457,46 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         return self._proba(self.transform(X))
 
+    def proba_and_features(self, X: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+        """`predict_proba` and the features it read: for `word_proba_from`, without a second transform."""
+        features = self.transform(X)
+        return self._proba(features), features
+
+    def word_proba(self, X: Any) -> np.ndarray:
+        """`predict_proba` with the actor indicators' pull taken out (see `word_proba_from`)."""
+        proba, features = self.proba_and_features(X)
+        return self.word_proba_from(features, proba)
+
+    def word_proba_from(self, features: sp.csr_matrix, proba: np.ndarray) -> np.ndarray:
+        """The probabilities with the actor indicators' pull taken out: what the words alone say.
+
+        What the jurisdiction extractor reads. Its gate decides whether an authority acts from
+        the names it finds and from the stance the words carry; the indicators say "an authority
+        is named" again, and fed to the gate inside the probabilities they cost it ~0.03 of its
+        accuracy where an authority acts (threshold CV of `training.where`, 2026-12-02). For a
+        softmax model the indicators' terms come straight off the log-probabilities, with no
+        second pass over the features. `features` and `proba` are `transform`'s and `_proba`'s
+        for the same articles; without indicators, `proba` itself.
+        """
+        columns = getattr(self, "actor_columns_", None)
+        if columns is None or not len(columns):
+            return proba
+        marks = features[:, columns].toarray()
+        clf, head = self.pipeline_.named_steps["clf"], getattr(self, "headline_clf_", None)
+        if not isinstance(clf, LogisticRegression):  # calibrated SVM: score again without them
+            plain = features.copy()
+            plain.data[np.isin(plain.indices, columns)] = 0.0
+            return self._proba(plain)
+        pull = marks @ clf.coef_[:, columns].T
+        if head is not None:
+            alone = self._headline_only(features)
+            if alone.any():
+                pull[alone] = marks[alone] @ head.coef_[:, columns].T
+        logits = np.log(np.maximum(proba, 1e-300)) - pull
+        logits -= logits.max(axis=1, keepdims=True)
+        out = np.exp(logits)
+        return out / out.sum(axis=1, keepdims=True)
+
     def _proba(self, features: sp.csr_matrix) -> np.ndarray:
         # the steps called directly: same result as pipeline_.predict_proba, a third of the overhead
         proba = self.pipeline_.named_steps["clf"].predict_proba(features)
@@ -453,7 +526,9 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         labels = self.classes_[proba.argmax(axis=1)]
         flags = self.uncertain(proba)
         terms = self._evidence(features, labels, evidence) if evidence else [[] for _ in labels]
-        places = where.places_of(*X, stance_proba=proba) if where is not None else None
+        places = None
+        if where is not None:
+            places = where.places_of(*X, stance_proba=self.word_proba_from(features, proba))
         return [
             Stance(
                 label=str(labels[i]),
@@ -483,8 +558,8 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         return pickled_state(dict(super().__getstate__()))
 
     def __setstate__(self, state: dict) -> None:
-        # saved before the parameter existed: "balanced" weights
-        super().__setstate__({"class_balance": 1.0, **unpickled_state(state)})
+        # saved before these parameters existed: "balanced" weights, no actor indicators
+        super().__setstate__({"class_balance": 1.0, "actor_marks": 0.0, **unpickled_state(state)})
 
     def linear_weights(self) -> np.ndarray:
         """Per-class feature weights (n_classes, n_features), averaged over calibration folds."""
@@ -537,6 +612,13 @@ def _weights_of(clf: BaseEstimator) -> np.ndarray:
     if isinstance(clf, CalibratedClassifierCV):
         return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
     return clf.coef_
+
+
+def is_term_feature(names: np.ndarray) -> np.ndarray:
+    """Which features are terms of the text ("headline__sec charges"), not embedding dimensions
+    or actor indicators: only terms are evidence, and only terms can be marked in the text."""
+    names = np.asarray(names).astype(str)
+    return ~(np.char.startswith(names, EMBEDDING_PREFIX) | np.char.startswith(names, ACTOR_PREFIX))
 
 
 def _readable(feature: str) -> str:

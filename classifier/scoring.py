@@ -44,7 +44,7 @@ def score_frame(
                 out[column] = pd.Series(dtype="object")
         return out
     columns = to_columns(frame[["headline", "body"]])  # split once, for the model and the extractor
-    proba = model.predict_proba(columns)
+    proba, features = model.proba_and_features(columns)
     top = proba.argmax(axis=1)
     out["label"] = model.classes_[top].astype(object)
     for j, label in enumerate(model.classes_):
@@ -55,7 +55,7 @@ def score_frame(
     if evidence:
         out["evidence"] = model.evidence(columns, model.classes_[top], k=evidence)
     if where is not None:
-        places = where.places_of(*columns, stance_proba=proba)
+        places = where.places_of(*columns, stance_proba=model.word_proba_from(features, proba))
         out["jurisdiction"] = [p.jurisdiction for p in places]
         out["jurisdiction_name"] = [p.jurisdiction_name for p in places]
         out["authority"] = [p.authority for p in places]

@@ -52,7 +52,7 @@ from classifier.mentions import (
     feature_rows,
     features,
 )
-from classifier.model import file_sha256, load_verified, pickled_state, unpickled_state
+from classifier.model import file_sha256, is_term_feature, load_verified, pickled_state, unpickled_state
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -200,7 +200,9 @@ class JurisdictionExtractor(BaseEstimator):
         stance_model : StanceModel, optional
             Source of the stance-bearing terms (its public weights).
         stance_proba : ndarray of shape (n, 3), optional
-            The stance model's probabilities for X, columns adoption, neutral, restriction.
+            The stance model's probabilities for X, columns adoption, neutral, restriction, as
+            `StanceModel.word_proba` gives them (the words' reading, without the model's
+            indicators of whether an authority is named: the gate finds the names itself).
         sample_weight : ndarray of shape (n,), optional
             How much each article counts in the none gate: less for articles whose target is
             only inferred from their stance labels than for articles read for jurisdiction.
@@ -420,7 +422,13 @@ def _stance_terms(
         return (), np.zeros((0, 2))
     weights = np.asarray(stance_model.linear_weights())
     relative = weights - weights.mean(axis=0, keepdims=True)
-    names = [str(n).partition("__")[2] for n in stance_model.feature_names_]
+    # a feature that is no term of the text (an embedding dimension, an actor indicator) is never one
+    names = [
+        str(n).partition("__")[2] if term else ""
+        for n, term in zip(
+            stance_model.feature_names_, is_term_feature(stance_model.feature_names_), strict=True
+        )
+    ]
     classes = [str(c) for c in stance_model.classes_]
     name_words = _name_words(gazetteer)
     terms: dict[str, None] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 
 import numpy as np
@@ -278,3 +279,89 @@ def test_names_read_as_their_kind() -> None:
         == features.vocabulary_.ids["regulator"]
     )
     assert model.predict(["CFTC acts\nThe CFTC acted on Monday."])[0] == "restriction"
+
+
+def test_actor_marks_say_whether_an_authority_is_named() -> None:
+    from classifier.actors import ActorMarks
+    from classifier.gazetteer import build_gazetteer
+
+    marks = ActorMarks(build_gazetteer())
+    got = marks.transform(
+        [
+            "SEC sues exchange over unregistered tokens",  # an authority
+            "The People's Bank of China cracks down on stablecoins",  # an authority
+            "Crypto bank raises $5M led by the University of Wyoming",  # a place, no authority
+            "Bitcoin price jumps 5% as traders pile in",  # no actor
+            "",  # no text: no indicator
+        ]
+    )
+    assert got.tolist() == [[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]
+    # rebuilt from its gazetteer when loaded: the same answers
+    again = pickle.loads(pickle.dumps(marks))
+    assert (
+        again.transform(["SEC sues exchange", "Wyoming bank"])
+        == marks.transform(["SEC sues exchange", "Wyoming bank"])
+    ).all()
+
+
+def test_actor_marks_are_features_but_never_evidence() -> None:
+    texts = [
+        "SEC sues exchange\nThe SEC sued the exchange on Monday.",
+        "FCA fines broker\nThe FCA fined the broker on Monday.",
+        "Bitcoin price rises\nThe price rose on Monday.",
+        "Ether price falls\nThe price fell on Monday.",
+        "ECB backs digital euro\nThe ECB backed the digital euro on Monday.",
+        "BoE approves token\nThe BoE approved the token on Monday.",
+    ]
+    labels = ["restriction", "restriction", "neutral", "neutral", "adoption", "adoption"] * 3
+    model = StanceModel(actor_marks=0.25, headline_head=True, random_state=0).fit(texts * 3, labels)
+    names = model.feature_names_.astype(str)
+    assert [n for n in names if n.startswith("actors__")] == [
+        f"actors__{p}_{k}" for p in ("headline", "body") for k in ("authority", "place", "none")
+    ]
+    # the indicators carry weight: an authority named leans away from neutral
+    weights = model.linear_weights()
+    neutral = list(model.classes_).index("neutral")
+    assert (
+        weights[neutral, list(names).index("actors__headline_authority")]
+        < weights[neutral, list(names).index("actors__headline_none")]
+    )
+    assert not model.evidence_weights_[:, np.char.startswith(names, "actors__")].any()
+    for row in model.classify([*texts, "CFTC acts\nThe CFTC acted on Monday."], evidence=10):
+        assert all("headline_" not in t and "body_" not in t for t in row.evidence)
+    # nor a stance term of the jurisdiction extractor
+    from classifier.gazetteer import build_gazetteer
+    from classifier.where import _stance_terms
+
+    terms, _ = _stance_terms(model, 1000, build_gazetteer())
+    assert terms and not [t for t in terms if t.startswith(("headline_", "body_"))]
+    plain = StanceModel(headline_head=True, random_state=0).fit(texts * 3, labels)
+    assert model.transform(texts).shape[1] == plain.transform(texts).shape[1] + 6
+
+
+def test_a_model_saved_before_actor_marks_loads_and_clones(model: StanceModel) -> None:
+    old = pickle.loads(pickle.dumps(model))
+    features = old.pipeline_.named_steps["features"]
+    for obj in (old, features):
+        del obj.actor_marks  # as a model saved before the parameter existed
+    again = pickle.loads(pickle.dumps(old))
+    assert again.get_params()["actor_marks"] == 0.0
+    assert again.pipeline_.named_steps["features"].get_params()["actor_marks"] == 0.0
+    assert clone(again).get_params() == {**clone(model).get_params(), "actor_marks": 0.0}
+
+
+def test_word_proba_takes_the_actor_indicators_out(model: StanceModel, corpus: pd.DataFrame) -> None:
+    """What the extractor reads: the shipped model's probabilities as if no indicator were set,
+    computed from the log-probabilities; the same as scoring again with those columns zeroed."""
+    rows = corpus.sample(300, random_state=0)
+    frame = pd.concat([rows[["headline", "body"]], rows[["headline"]].assign(body="")])
+    proba, features = model.proba_and_features(frame)
+    words = model.word_proba_from(features, proba)
+    columns = np.flatnonzero(np.char.startswith(model.feature_names_.astype(str), "actors__"))
+    assert len(columns) == 6  # the shipped model has them
+    plain = features.copy()
+    plain.data[np.isin(plain.indices, columns)] = 0.0
+    np.testing.assert_allclose(words, model._proba(plain), atol=1e-9)
+    np.testing.assert_allclose(model.word_proba(frame), words)
+    assert np.abs(words - proba).max() > 0.05  # the indicators do move the probabilities
+    assert (proba == model.predict_proba(frame)).all()  # and the stance answer is untouched

@@ -34,7 +34,7 @@ def where() -> JurisdictionExtractor:
 def place(where: JurisdictionExtractor, model: StanceModel, headline: str, body: str = "") -> tuple[str, str]:
     """(jurisdiction, authority) the way every door computes it: with the stance probabilities."""
     frame = pd.DataFrame({"headline": [headline], "body": [body]})
-    [p] = where.places(frame, stance_proba=model.predict_proba(frame))
+    [p] = where.places(frame, stance_proba=model.word_proba(frame))
     return p.jurisdiction, p.authority
 
 
@@ -161,7 +161,7 @@ def test_the_compiled_mention_finder_runs_exactly_its_python_source(where, model
     faster). On real articles the build must give what the source gives, candidate by
     candidate, feature by feature."""
     frame = corpus[["headline", "body"]].head(3_000)
-    proba = model.predict_proba(frame).tolist()
+    proba = model.word_proba(frame).tolist()
     weights = where.stance_weights_.tolist()
     found = {}
     with compiled_and_source("mentions") as (built, source):
@@ -184,6 +184,23 @@ def test_the_compiled_mention_finder_runs_exactly_its_python_source(where, model
     assert sum(map(len, found[built][0])) > 1_000  # real articles name many actors
     assert found[built][0] == found[source][0]
     np.testing.assert_array_equal(found[built][1], found[source][1])
+
+
+def test_the_compact_automaton_finds_what_the_dfa_finds(where, corpus) -> None:
+    """The stance model's actor indicators scan with the compact automaton: the same names and
+    terms, match for match, as the extractor's DFA."""
+    from classifier.mentions import Matcher
+
+    dfa = Matcher(where.gazetteer_, where.stance_terms_, where.name_weights_)
+    compact = Matcher(where.gazetteer_, where.stance_terms_, where.name_weights_, compact=True)
+    texts = [
+        f"{h}\n{b[:1500]}"
+        for h, b in zip(corpus["headline"].head(3_000), corpus["body"].head(3_000), strict=True)
+    ]
+    texts += ["“SEC” sues ‘Binance’", "Glapiński’s NBP", "İstanbul ban“ on ſtablecoins"]
+    found = [dfa.matches(t) for t in texts]
+    assert sum(len(names) for names, _ in found) > 2_000
+    assert [compact.matches(t) for t in texts] == found
 
 
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:

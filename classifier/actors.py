@@ -1,0 +1,66 @@
+"""Whether a text names an authority, only a place, or no actor at all: three indicators.
+
+The guide calls an article adoption or restriction only when an authority acts. The
+words around a name say what it does; whether any authority is named at all is a
+separate fact, and one that holds in every year's news whoever the actors are: a
+2020 funding round "led by the University of Wyoming" names a place but no
+regulator, a 2025 "SEC charges" story names one. The names come from the
+jurisdiction extractor's gazetteer (`classifier.gazetteer`: pycountry, countryinfo and
+the project's authority table), scanned by the same automaton (`classifier.mentions`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.gazetteer import AUTHORITY, BLOCK, GENERIC, Gazetteer
+from classifier.mentions import Matcher
+
+#: The indicators, in column order: an authority is named; places only; neither.
+ACTOR_KINDS = ("authority", "place", "none")
+_AUTHORITY, _PLACE, _OTHER = 0, 1, -1
+
+
+class ActorMarks:
+    """Three one-hot columns per text, from the gazetteer it is built with.
+
+    The automaton is rebuilt from the gazetteer when loaded (~0.2 s), never pickled. It is the
+    compact kind (`Matcher(compact=True)`): where the jurisdiction extractor's DFA runs beside it,
+    a second DFA of the same names made the extractor cost +13 % of bulk scoring, not +8 %,
+    for about the same total time (`bench.bulk`, `--jobs 1`, 2026-12-02).
+    """
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self._build()
+
+    def _build(self) -> None:
+        self._matcher = Matcher(self.gazetteer, compact=True)
+        kinds = []
+        for _, _, entries, local in self._matcher.payloads:
+            found = {e.kind for e in entries or local}
+            if not found or BLOCK in found:
+                kinds.append(_OTHER)  # "Wall Street", "bitcoin treasury": neither place nor authority
+            elif found & {AUTHORITY, GENERIC}:
+                kinds.append(_AUTHORITY)
+            else:
+                kinds.append(_PLACE)
+        self._kinds = kinds
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """(n, 3) indicators; an empty text has none set (no text, no fact about it)."""
+        out = np.zeros((len(texts), len(ACTOR_KINDS)), dtype=np.float64)
+        matches, kinds = self._matcher.matches, self._kinds
+        for row, text in enumerate(texts):
+            if not text:
+                continue
+            seen = {kinds[payload] for _, _, payload in matches(text)[0]}
+            out[row, 0 if _AUTHORITY in seen else 1 if _PLACE in seen else 2] = 1.0
+        return out
+
+    def __getstate__(self) -> dict:
+        return {"gazetteer": self.gazetteer}
+
+    def __setstate__(self, state: dict) -> None:
+        self.gazetteer = state["gazetteer"]
+        self._build()
