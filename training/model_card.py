@@ -36,7 +36,11 @@ LIMITS = """\
 - Names: where the chosen settings read names of places and authorities as their kind, a
   country or agency name no longer carries the label (see the name-swap line above), but names
   the gazetteer does not hold (people, coins, companies) still can; the first sentence alone is
-  the weakest view."""
+  the weakest view.
+- Actor indicators: where the chosen settings have them (`actor_marks`), whether an authority is
+  named is read from the jurisdiction gazetteer; an authority it lacks, or one named only by a
+  phrase it does not hold ("the agency sued ..."), counts as no actor, which leans
+  the article toward neutral."""
 
 
 def _pct(x: float | None) -> str:
@@ -171,7 +175,9 @@ def render(metrics: dict) -> str:
                 f"- File `artifacts/model/model.joblib`, SHA-256 `{metrics['model_sha256']}` (checked on load).",
                 f"- Chosen settings: `{_short(metrics['selected'])}` — TF-IDF word n-grams of the headline and of "
                 "the cleaned body lead, weighted apart (with `abstract_names`, one-word names of places and "
-                "authorities read as their kind; with `embeddings`, static word vectors appended), into a "
+                "authorities read as their kind; with `embeddings`, static word vectors appended; with "
+                "`actor_marks`, six indicators at that weight of whether the headline and the lead name an "
+                "authority, only a place, or no actor, from the jurisdiction gazetteer), into a "
                 "logistic regression (with `headline_head`, a second one fitted on the training headlines "
                 "alone scores the articles whose body gives the model no feature: headlines sent alone).",
                 "- Classes: `adoption`, `neutral`, `restriction`, as defined in `training/ANNOTATION.md`.",
@@ -286,6 +292,8 @@ def where_section(where: dict | None) -> str:
         f"{where.get('n_gate_only', 0):,} other train/validation rows whose stance labels say whether an "
         f"authority acts, each counting {where.get('gate_only_row_weight', 1)} of a row read for jurisdiction, "
         "with out-of-fold stance probabilities) against stance model "
+        "(whose probabilities it reads with the pull of the model's actor indicators taken out, "
+        "`StanceModel.word_proba`: the gate finds the names itself) "
         f"`{where['stance_model_version']}`.",
         f"Measured on the {t['n']} labelled test rows ({t['n_acting']} where an authority acts) by "
         f"`{where['command']}`; authorities compared in the table's canonical spelling:",

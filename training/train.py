@@ -33,7 +33,18 @@ from training.ood import POOLS, fit_held_out, held_out_scores, ood_report, real_
 
 TEXT = ["headline", "body"]
 #: The code whose change changes predictions; its digest is part of the model version.
-FEATURE_CODE = ("text.py", "articles.py", "model.py", "features.py", "kinds.py")
+FEATURE_CODE = (
+    "text.py",
+    "articles.py",
+    "model.py",
+    "features.py",
+    "kinds.py",
+    "actors.py",
+    "mentions.py",
+    "gazetteer.py",
+    "data/authorities.csv",
+    "data/places.csv",
+)
 
 
 def _log(args: TrainingArgs, message: str) -> None:
