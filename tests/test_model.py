@@ -365,3 +365,23 @@ def test_word_proba_takes_the_actor_indicators_out(model: StanceModel, corpus: p
     np.testing.assert_allclose(model.word_proba(frame), words)
     assert np.abs(words - proba).max() > 0.05  # the indicators do move the probabilities
     assert (proba == model.predict_proba(frame)).all()  # and the stance answer is untouched
+
+
+def test_word_proba_of_a_calibrated_svm_scores_again_without_the_indicators() -> None:
+    texts = [
+        "SEC sues exchange\nThe SEC sued the exchange on Monday.",
+        "FCA fines broker\nThe FCA fined the broker on Monday.",
+        "Bitcoin price rises\nThe price rose on Monday.",
+        "Ether price falls\nThe price fell on Monday.",
+        "ECB backs digital euro\nThe ECB backed the digital euro on Monday.",
+        "BoE approves token\nThe BoE approved the token on Monday.",
+    ]
+    labels = ["restriction", "restriction", "neutral", "neutral", "adoption", "adoption"] * 3
+    model = StanceModel(classifier="svm", actor_marks=1.0, random_state=0).fit(texts * 3, labels)
+    proba, features = model.proba_and_features(texts)
+    words = model.word_proba_from(features, proba)
+    plain = model.transform(texts).toarray()
+    plain[:, np.char.startswith(model.feature_names_.astype(str), "actors__")] = 0.0
+    np.testing.assert_allclose(words, model.pipeline_.named_steps["clf"].predict_proba(plain))
+    assert not np.allclose(words, proba)
+    assert (model.transform(texts).toarray() == features.toarray()).all()  # features left as they were
