@@ -24,20 +24,29 @@ _AUTHORITY, _PLACE, _OTHER = 0, 1, -1
 class ActorMarks:
     """Three one-hot columns per text, from the gazetteer it is built with.
 
-    The automaton is rebuilt from the gazetteer when loaded (~0.2 s), never pickled. It is the
-    compact kind (`Matcher(compact=True)`): where the jurisdiction extractor's DFA runs beside it,
-    a second DFA of the same names made the extractor cost +13 % of bulk scoring, not +8 %,
-    for about the same total time (`bench.bulk`, `--jobs 1`, 2026-12-02).
+    The automaton is rebuilt from the gazetteer when loaded (~0.2 s), never pickled. Where the
+    jurisdiction extractor runs beside it over the same gazetteer, `share` lets both scan with
+    the extractor's automaton: one DFA of the names in memory and in the cache instead of two
+    (peak RSS of a `--jobs 1` run in `bench.bulk` 472-476 MB, against 489-500 with two). The
+    names it finds there are the same; the extractor's stance terms are read past.
     """
 
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
-        self._build()
+        self._use(Matcher(gazetteer))
 
-    def _build(self) -> None:
-        self._matcher = Matcher(self.gazetteer, compact=True)
+    def share(self, matcher: Matcher) -> bool:
+        """Scan with `matcher` (the jurisdiction extractor's) if it was built over an equal
+        gazetteer; else keep its own and return False."""
+        if matcher is self._matcher or matcher.gazetteer != self.gazetteer:
+            return matcher is self._matcher
+        self._use(matcher)
+        return True
+
+    def _use(self, matcher: Matcher) -> None:
+        self._matcher = matcher
         kinds = []
-        for _, _, entries, local in self._matcher.payloads:
+        for _, _, entries, local in matcher.payloads:
             found = {e.kind for e in entries or local}
             if not found or BLOCK in found:
                 kinds.append(_OTHER)  # "Wall Street", "bitcoin treasury": neither place nor authority
@@ -62,5 +71,4 @@ class ActorMarks:
         return {"gazetteer": self.gazetteer}
 
     def __setstate__(self, state: dict) -> None:
-        self.gazetteer = state["gazetteer"]
-        self._build()
+        self.__init__(state["gazetteer"])

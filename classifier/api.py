@@ -95,6 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # the jurisdiction extractor beside it, checked against its own manifest the same way
     where = app.state.preloaded_where or load_where(settings.where_dir, expected_sha256=settings.where_sha256)
     app.state.where = where
+    model.share_scanner(where.matcher_)  # one automaton for the model's actor scan and the extractor
     # the scored files of the stance index, read once; a missing or unreadable file stops start-up
     app.state.scored = index_api.ScoredIndex(settings.index_files) if settings.index_files else None
     # The fitted vocabularies are millions of objects that never change; left to the cyclic GC

@@ -113,7 +113,6 @@ class Matcher:
         gazetteer: Gazetteer,
         stance_terms: tuple[str, ...] = (),
         name_weights: dict[str, tuple[float, ...]] | None = None,
-        compact: bool = False,
     ) -> None:
         self.gazetteer = gazetteer
         self.payloads: list[tuple[str, bool, tuple[Entry, ...], tuple[Entry, ...]]] = []
@@ -187,15 +186,11 @@ class Matcher:
                 self.meanings.append(meaning)  # read as it is where the pattern holds no "?"
             if b"?" in ascii_form:
                 self.folded.setdefault(index, {})[original] = meaning
-        # a DFA: the fastest of the library's automata to search, built in ~0.1 s; `compact`, a
-        # contiguous NFA: slower to search, but a fraction of the memory, for a second automaton
-        # that would otherwise evict the first from the cache
+        # a DFA: the fastest of the library's automata to search, built in ~0.1 s
         self.automaton = ahocorasick_rs.BytesAhoCorasick(
             list(patterns),
             matchkind=ahocorasick_rs.MatchKind.Standard,
-            implementation=(
-                ahocorasick_rs.Implementation.ContiguousNFA if compact else ahocorasick_rs.Implementation.DFA
-            ),
+            implementation=ahocorasick_rs.Implementation.DFA,
         )
 
     def matches(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:

@@ -457,6 +457,14 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         return self._proba(self.transform(X))
 
+    def share_scanner(self, matcher: Any) -> bool:
+        """Let the actor indicators scan with the jurisdiction extractor's automaton
+        (`JurisdictionExtractor.matcher_`) when both read the same gazetteer: one automaton in
+        the cache instead of two, the same answers. The doors that load both call it; False
+        (nothing changed) without indicators or where the gazetteers differ."""
+        actors = getattr(self.pipeline_.named_steps["features"], "actors_", None)
+        return actors is not None and actors.share(matcher)
+
     def proba_and_features(self, X: Any) -> tuple[np.ndarray, sp.csr_matrix]:
         """`predict_proba` and the features it read: for `word_proba_from`, without a second transform."""
         features = self.transform(X)

@@ -36,6 +36,12 @@ def test_classify_one(client: TestClient) -> None:
     assert out["model_name"] == "regstance" and out["model_version"].startswith("regstance-")
 
 
+def test_one_automaton_serves_the_model_and_the_extractor(client: TestClient) -> None:
+    state = client.app.state
+    actors = state.model.pipeline_.named_steps["features"].actors_
+    assert actors._matcher is state.where.matcher_
+
+
 def test_classify_text_form(client: TestClient) -> None:
     r = client.post("/v1/classify", json={"text": "Government bans crypto trading\nExchanges must close."})
     assert r.status_code == 200 and r.json()["label"] == "restriction" and r.json()["id"] is None

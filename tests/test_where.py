@@ -186,21 +186,25 @@ def test_the_compiled_mention_finder_runs_exactly_its_python_source(where, model
     np.testing.assert_array_equal(found[built][1], found[source][1])
 
 
-def test_the_compact_automaton_finds_what_the_dfa_finds(where, corpus) -> None:
-    """The stance model's actor indicators scan with the compact automaton: the same names and
-    terms, match for match, as the extractor's DFA."""
-    from classifier.mentions import Matcher
+def test_the_actor_indicators_scan_with_the_extractors_automaton(where, corpus) -> None:
+    """The doors that load both hand the model's actor scan the extractor's automaton: the same
+    indicators, match for match, as with its own; a gazetteer that differs is refused."""
+    from classifier.actors import ActorMarks
 
-    dfa = Matcher(where.gazetteer_, where.stance_terms_, where.name_weights_)
-    compact = Matcher(where.gazetteer_, where.stance_terms_, where.name_weights_, compact=True)
+    own = ActorMarks(where.gazetteer_)
+    shared = ActorMarks(where.gazetteer_)
+    assert shared.share(where.matcher_) and shared._matcher is where.matcher_
     texts = [
         f"{h}\n{b[:1500]}"
         for h, b in zip(corpus["headline"].head(3_000), corpus["body"].head(3_000), strict=True)
     ]
-    texts += ["“SEC” sues ‘Binance’", "Glapiński’s NBP", "İstanbul ban“ on ſtablecoins"]
-    found = [dfa.matches(t) for t in texts]
-    assert sum(len(names) for names, _ in found) > 2_000
-    assert [compact.matches(t) for t in texts] == found
+    texts += ["“SEC” sues ‘Binance’", "Glapiński’s NBP", "İstanbul ban“ on ſtablecoins", "Wall Street cheers"]
+    marks = own.transform(texts)
+    assert marks[:, 0].sum() > 500 and marks[:, 1].sum() > 100 and marks[:, 2].sum() > 500
+    np.testing.assert_array_equal(shared.transform(texts), marks)
+    smaller = build_gazetteer()
+    smaller.aliases.pop("sec")
+    assert not ActorMarks(smaller).share(where.matcher_)
 
 
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
