@@ -68,10 +68,7 @@ def main() -> None:
     columns = [to_columns(f[TEXT]) for f in frames]
     cleaned = [clean_columns(f[TEXT]) for f in frames]
     matrices = [features.transform(c) for c in cleaned]
-    probas = [
-        model.word_proba_from(m, model.proba_and_features(c)[0])
-        for m, c in zip(matrices, columns, strict=True)
-    ]
+    probas = [model.word_proba(c) for c in columns]  # what the extractor is handed
     scored = [score_frame(model, f, where=where) for f in frames]
     scratch = tempfile.TemporaryDirectory(prefix="regstance-stages-")
     out_dir = Path(scratch.name)

@@ -38,8 +38,10 @@ class ActorMarks:
     def share(self, matcher: Matcher) -> bool:
         """Scan with `matcher` (the jurisdiction extractor's) if it was built over an equal
         gazetteer; else keep its own and return False."""
-        if matcher is self._matcher or matcher.gazetteer != self.gazetteer:
-            return matcher is self._matcher
+        if matcher is self._matcher:
+            return True
+        if matcher.gazetteer != self.gazetteer:
+            return False
         self._use(matcher)
         return True
 

@@ -173,7 +173,7 @@ def score_partition(
     if job.where and where is None:
         where = _loaded(load_where, job.where_dir)
     if where is not None:
-        model.share_scanner(where.matcher_)  # as `run` does (at once where it is already shared)
+        model.share_scanner(where.matcher_)  # every engine's partitions pass here; at once if shared
     # the model's vocabularies never change: keep the cyclic GC from re-scanning them on every
     # full collection (~80 ms each; see classifier/api.py's lifespan)
     gc.freeze()
@@ -405,8 +405,6 @@ def run(
     start = time.perf_counter()
     model = load_model(job.model_dir)
     where = load_where(job.where_dir) if job.where else None
-    if where is not None:
-        model.share_scanner(where.matcher_)
     prepare(
         job, model.version, resume=resume, where_version=where.metadata_.get("version") if where else None
     )

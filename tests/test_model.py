@@ -281,6 +281,18 @@ def test_names_read_as_their_kind() -> None:
     assert model.predict(["CFTC acts\nThe CFTC acted on Monday."])[0] == "restriction"
 
 
+#: Six one-line stories, two per label, for the small fits of the actor-indicator tests.
+TOY_TEXTS = [
+    "SEC sues exchange\nThe SEC sued the exchange on Monday.",
+    "FCA fines broker\nThe FCA fined the broker on Monday.",
+    "Bitcoin price rises\nThe price rose on Monday.",
+    "Ether price falls\nThe price fell on Monday.",
+    "ECB backs digital euro\nThe ECB backed the digital euro on Monday.",
+    "BoE approves token\nThe BoE approved the token on Monday.",
+]
+TOY_LABELS = ["restriction", "restriction", "neutral", "neutral", "adoption", "adoption"]
+
+
 def test_actor_marks_say_whether_an_authority_is_named() -> None:
     from classifier.actors import ActorMarks
     from classifier.gazetteer import build_gazetteer
@@ -305,15 +317,7 @@ def test_actor_marks_say_whether_an_authority_is_named() -> None:
 
 
 def test_actor_marks_are_features_but_never_evidence() -> None:
-    texts = [
-        "SEC sues exchange\nThe SEC sued the exchange on Monday.",
-        "FCA fines broker\nThe FCA fined the broker on Monday.",
-        "Bitcoin price rises\nThe price rose on Monday.",
-        "Ether price falls\nThe price fell on Monday.",
-        "ECB backs digital euro\nThe ECB backed the digital euro on Monday.",
-        "BoE approves token\nThe BoE approved the token on Monday.",
-    ]
-    labels = ["restriction", "restriction", "neutral", "neutral", "adoption", "adoption"] * 3
+    texts, labels = TOY_TEXTS, TOY_LABELS * 3
     model = StanceModel(actor_marks=0.25, headline_head=True, random_state=0).fit(texts * 3, labels)
     names = model.feature_names_.astype(str)
     assert [n for n in names if n.startswith("actors__")] == [
@@ -368,15 +372,7 @@ def test_word_proba_takes_the_actor_indicators_out(model: StanceModel, corpus: p
 
 
 def test_word_proba_of_a_calibrated_svm_scores_again_without_the_indicators() -> None:
-    texts = [
-        "SEC sues exchange\nThe SEC sued the exchange on Monday.",
-        "FCA fines broker\nThe FCA fined the broker on Monday.",
-        "Bitcoin price rises\nThe price rose on Monday.",
-        "Ether price falls\nThe price fell on Monday.",
-        "ECB backs digital euro\nThe ECB backed the digital euro on Monday.",
-        "BoE approves token\nThe BoE approved the token on Monday.",
-    ]
-    labels = ["restriction", "restriction", "neutral", "neutral", "adoption", "adoption"] * 3
+    texts, labels = TOY_TEXTS, TOY_LABELS * 3
     model = StanceModel(classifier="svm", actor_marks=1.0, random_state=0).fit(texts * 3, labels)
     proba, features = model.proba_and_features(texts)
     words = model.word_proba_from(features, proba)
