@@ -68,7 +68,9 @@ def main() -> None:
     columns = [to_columns(f[TEXT]) for f in frames]
     cleaned = [clean_columns(f[TEXT]) for f in frames]
     matrices = [features.transform(c) for c in cleaned]
-    probas = [model.word_proba(c) for c in columns]  # what the extractor is handed
+    model.share_scanner(where.matcher_)  # as every door that loads both
+    readings = [model.read(c) for c in columns]  # what the extractor is handed: texts, scans, proba
+    probas = [model.word_proba_from(r.features, r.proba) for r in readings]
     scored = [score_frame(model, f, where=where) for f in frames]
     scratch = tempfile.TemporaryDirectory(prefix="regstance-stages-")
     out_dir = Path(scratch.name)
@@ -82,10 +84,11 @@ def main() -> None:
         "read + parse (Parquet pool)": read,
         "articles to columns": lambda: [to_columns(f[TEXT]) for f in frames],
         "cleaning": lambda: [clean_columns(f[TEXT]) for f in frames],
-        "tokenise + TF-IDF": lambda: [features.transform(c) for c in cleaned],
+        "tokenise + TF-IDF + actor indicators' scan": lambda: [features.transform(c) for c in cleaned],
         "logistic regression": lambda: [linear.predict_proba(m) for m in matrices],
-        "jurisdiction extractor": lambda: [
-            where.places_of(h, b, stance_proba=p) for (h, b), p in zip(columns, probas, strict=True)
+        "jurisdiction extractor (reading the indicators' scans)": lambda: [
+            where.places_of(*r.cleaned, stance_proba=p, scans=r.scans)
+            for r, p in zip(readings, probas, strict=True)
         ],
         "to Arrow + write Parquet": write,
         "score_frame (all of the above but reading and writing)": lambda: [

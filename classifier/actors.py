@@ -11,14 +11,27 @@ the project's authority table), scanned by the same automaton (`classifier.menti
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from classifier.gazetteer import AUTHORITY, BLOCK, GENERIC, Gazetteer
-from classifier.mentions import Matcher
+from classifier.mentions import Matcher, Scan
 
 #: The indicators, in column order: an authority is named; places only; neither.
 ACTOR_KINDS = ("authority", "place", "none")
 _AUTHORITY, _PLACE, _OTHER = 0, 1, -1
+_EMPTY: Scan = ([], [])
+
+
+class Scans(NamedTuple):
+    """What the indicators' scans found in each headline and body, and the matcher that
+    found it: the jurisdiction extractor reads them instead of scanning the same cleaned
+    texts again, where the matcher is its own (`ActorMarks.share`)."""
+
+    matcher: Matcher
+    headlines: list[Scan]
+    bodies: list[Scan]
 
 
 class ActorMarks:
@@ -60,12 +73,26 @@ class ActorMarks:
 
     def transform(self, texts: list[str]) -> np.ndarray:
         """(n, 3) indicators; an empty text has none set (no text, no fact about it)."""
+        return self.marks(texts, self.scan(texts))
+
+    def scan(self, texts: list[str]) -> list[Scan]:
+        """`Matcher.matches` of each text (an empty one finds nothing)."""
+        matches = self._matcher.matches
+        return [matches(text) if text else _EMPTY for text in texts]
+
+    @property
+    def matcher(self) -> Matcher:
+        """The automaton it scans with: its own, or the one it was given to `share`."""
+        return self._matcher
+
+    def marks(self, texts: list[str], scans: list[Scan]) -> np.ndarray:
+        """`transform` from the texts' `scan`."""
         out = np.zeros((len(texts), len(ACTOR_KINDS)), dtype=np.float64)
-        matches, kinds = self._matcher.matches, self._kinds
-        for row, text in enumerate(texts):
+        kinds = self._kinds
+        for row, (text, (names, _)) in enumerate(zip(texts, scans, strict=True)):
             if not text:
                 continue
-            seen = {kinds[payload] for _, _, payload in matches(text)[0]}
+            seen = {kinds[payload] for _, _, payload in names}
             out[row, 0 if _AUTHORITY in seen else 1 if _PLACE in seen else 2] = 1.0
         return out
 

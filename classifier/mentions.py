@@ -1,8 +1,9 @@
 """Find the authorities and places an article names, and describe each as a candidate actor.
 
 One Aho-Corasick pass (ahocorasick_rs, a DFA in Rust) over the lowercased headline
-and lead finds every alias of the gazetteer and every stance-bearing term at once;
-Python then only walks the few matches. Each distinct (jurisdiction,
+and over the body finds every alias of the gazetteer and every stance-bearing term at
+once (the stance model's actor indicators make the same passes over the same cleaned
+texts, and scoring hands them over); Python then only walks the few matches. Each distinct (jurisdiction,
 authority) named becomes a candidate with a row of features: where it stands
 (headline, lead, how early), what kind of name it is, how near the
 stance-bearing words it sits, and how much else in the article points to the
@@ -85,7 +86,7 @@ class Candidate:
     jurisdiction: str
     authority: str
     kinds: set[int]  # indices into CANDIDATE_KINDS of the mentions behind it
-    first: int  # char offset of its first mention in headline + "\n" + lead
+    first: int  # char offset of its first mention in headline + "\n" + body
     mentions: int
     headline_first: int  # -1 when not in the headline
     lead_first: int  # offset within the lead, -1 when not there
@@ -277,6 +278,11 @@ def _distance(positions: list[int], at: int) -> float:
     return min(3.0, nearest / 50.0)
 
 
+#: What `Matcher.matches` gives for one text: its names (start, end, payload) and its stance
+#: terms (start, term index).
+Scan = tuple[list[tuple[int, int, int]], list[tuple[int, int]]]
+
+
 def candidates(
     matcher: Matcher,
     headline: str,
@@ -286,9 +292,10 @@ def candidates(
     reach_chars: int = 0,
     term_weights: list[list[float]] | None = None,
     stance_mix: tuple[float, float, float] | None = None,
+    scanned: tuple[Scan, Scan] | None = None,
 ) -> list[Candidate]:
-    """Every actor the headline and the lead (the body's first `lead_chars`) name, merged by
-    (jurisdiction, authority).
+    """Every actor the headline and the lead (the names that start in the body's first
+    `lead_chars`) name, merged by (jurisdiction, authority).
 
     `stance_mix` is the article's stance probabilities (adoption, neutral, restriction).
     `term_weights` (per stance term, its adoption and restriction weights) mixed by them
@@ -300,13 +307,23 @@ def candidates(
     jurisdiction, it adds its pull to each (`rest_pull`). The mix also weighs what the
     stance model itself learnt of each name: `name_toward`, how hard the name pushes
     toward this article's stance, and `name_regulatory`, how far it pushes from neutral.
+
+    `scanned` is `matcher.matches` of the headline and of the whole body, where the caller
+    has them already (the stance model's actor indicators scan the same cleaned texts with
+    the same matcher: `classifier.actors.Scans`); without it both are scanned here. Either
+    way the body is scanned whole and cut by where each name starts, so the two agree.
     """
-    text = f"{headline}\n{body[:lead_chars]}"
-    named, stance_found = matcher.matches(text)
+    (head_named, head_terms), (body_named, body_terms) = (
+        scanned if scanned is not None else (matcher.matches(headline), matcher.matches(body))
+    )
+    split = len(headline)
+    offset = split + 1  # offsets below are in `text`: the headline, a newline, the body
+    named = head_named + [(s + offset, e + offset, p) for s, e, p in body_named if s < lead_chars]
     if not named:
         return []
+    stance_found = head_terms + [(s + offset, i) for s, i in body_terms if s < lead_chars]
+    text = f"{headline}\n{body}"
     gaz = matcher.gazetteer
-    split = len(headline)
     mix = (1 / 3, 1 / 3, 1 / 3) if stance_mix is None else stance_mix
     head_stance = [s for s, _ in stance_found if s < split]
     lead_stance = [s for s, _ in stance_found if s > split]
@@ -421,9 +438,9 @@ def candidates(
     # ("Australia's largest bank", "a Texas man") in every mention is no actor at all
     out = [c for c in merged.values() if not c.after_preposition & 6]
     # the rest of the body only settles a choice between jurisdictions: read it only then
-    rest = body[lead_chars:reach_chars] if len(body) > lead_chars else ""
-    if rest and term_weights is not None and len({c.jurisdiction for c in out}) > 1:
-        rest_named, rest_stance = matcher.matches(rest)
+    if reach_chars > lead_chars and term_weights is not None and len({c.jurisdiction for c in out}) > 1:
+        rest_named = [m for m in body_named if lead_chars <= m[0] < reach_chars]
+        rest_stance = [t for t in body_terms if lead_chars <= t[0] < reach_chars]
         pull = _rest_pull(
             matcher, rest_named, rest_stance, term_weights, mix, places[-1][1] if places else None
         )

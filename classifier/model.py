@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import joblib
 import numpy as np
@@ -30,7 +30,7 @@ from sklearn.pipeline import FunctionTransformer, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.actors import ACTOR_KINDS, ActorMarks
+from classifier.actors import ACTOR_KINDS, ActorMarks, Scans
 from classifier.articles import Columns, to_columns
 from classifier.features import CompiledTfidf, Vocabulary, WordEmbeddings
 from classifier.kinds import common_words, name_kinds
@@ -166,8 +166,13 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: tuple[list[str], list[str]]) -> sp.csr_matrix:
+        return self.transform_scanned(X)[0]
+
+    def transform_scanned(self, X: tuple[list[str], list[str]]) -> tuple[sp.csr_matrix, Scans | None]:
+        """`transform`, and what the actor indicators' scans found in the texts as given
+        (None without indicators, or where they read the texts rewritten)."""
         check_is_fitted(self)
-        headlines, bodies = X
+        given = headlines, bodies = X
         # getattr: a model saved before the compiled form existed still loads and predicts
         compiled, embedder = getattr(self, "compiled_", None), getattr(self, "embedder_", None)
         kinds = getattr(self, "name_kinds_", None)
@@ -192,13 +197,16 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
                 ]
             )
             blocks.append(sp.csr_matrix(dense * self.embedding_weight))
-        actors = getattr(self, "actors_", None)
+        actors, scans = getattr(self, "actors_", None), None
         if actors is not None:
-            marks = np.hstack([actors.transform(headlines), actors.transform(bodies)])
+            head_scans, body_scans = actors.scan(headlines), actors.scan(bodies)
+            marks = np.hstack([actors.marks(headlines, head_scans), actors.marks(bodies, body_scans)])
             blocks.append(sp.csr_matrix(marks * self.actor_marks))
+            if headlines is given[0] and bodies is given[1]:
+                scans = Scans(actors.matcher, head_scans, body_scans)
         # float64 for the linear model: in float32 a confident article's 1 - p rounds away, and
         # log-odds (evidence spans' weights) with it
-        return sp.hstack(blocks, format="csr", dtype=np.float64)
+        return sp.hstack(blocks, format="csr", dtype=np.float64), scans
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__({"actor_marks": 0.0, **state})  # saved before the parameter existed
@@ -234,6 +242,15 @@ def _static_model(folder: str):
 
     path = Path(folder)
     return StaticModel.from_pretrained(str(path if path.is_absolute() else PROJECT_ROOT / path))
+
+
+class Reading(NamedTuple):
+    """What `StanceModel.read` gives: the probabilities and all that led to them."""
+
+    cleaned: Columns  # the texts as the model read them (`clean_columns`)
+    features: sp.csr_matrix
+    proba: np.ndarray
+    scans: Scans | None  # the actor indicators' scans of `cleaned`, if any
 
 
 @dataclass(frozen=True)
@@ -465,15 +482,19 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         actors = getattr(self.pipeline_.named_steps["features"], "actors_", None)
         return actors is not None and actors.share(matcher)
 
-    def proba_and_features(self, X: Any) -> tuple[np.ndarray, sp.csr_matrix]:
-        """`predict_proba` and the features it read: for `word_proba_from`, without a second transform."""
-        features = self.transform(X)
-        return self._proba(features), features
+    def read(self, X: Any) -> Reading:
+        """`predict_proba`, and what it read on the way: the cleaned texts, the features (for
+        `word_proba_from`) and the actor indicators' scans, which the jurisdiction extractor
+        takes instead of cleaning and scanning the same texts again."""
+        check_is_fitted(self)
+        cleaned = Columns(*clean_columns(X))
+        features, scans = self.pipeline_.named_steps["features"].transform_scanned(cleaned)
+        return Reading(cleaned, features, self._proba(features), scans)
 
     def word_proba(self, X: Any) -> np.ndarray:
         """`predict_proba` with the actor indicators' pull taken out (see `word_proba_from`)."""
-        proba, features = self.proba_and_features(X)
-        return self.word_proba_from(features, proba)
+        reading = self.read(X)
+        return self.word_proba_from(reading.features, reading.proba)
 
     def word_proba_from(self, features: sp.csr_matrix, proba: np.ndarray) -> np.ndarray:
         """The probabilities with the actor indicators' pull taken out: what the words alone say.
@@ -528,15 +549,16 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         With `where` (a fitted JurisdictionExtractor, `classifier.load_where()`), also the
         jurisdiction, its name and the authority; the stance answer is the same either way.
         """
-        X = to_columns(X)  # split once, for the model and the extractor
-        features = self.transform(X)
-        proba = self._proba(features)
+        reading = self.read(X)  # what the model read, the extractor reads too
+        features, proba = reading.features, reading.proba
         labels = self.classes_[proba.argmax(axis=1)]
         flags = self.uncertain(proba)
         terms = self._evidence(features, labels, evidence) if evidence else [[] for _ in labels]
         places = None
         if where is not None:
-            places = where.places_of(*X, stance_proba=self.word_proba_from(features, proba))
+            places = where.places_of(
+                *reading.cleaned, stance_proba=self.word_proba_from(features, proba), scans=reading.scans
+            )
         return [
             Stance(
                 label=str(labels[i]),

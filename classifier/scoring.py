@@ -43,8 +43,9 @@ def score_frame(
             for column in WHERE_COLUMNS:
                 out[column] = pd.Series(dtype="object")
         return out
-    columns = to_columns(frame[["headline", "body"]])  # split once, for the model and the extractor
-    proba, features = model.proba_and_features(columns)
+    columns = to_columns(frame[["headline", "body"]])
+    reading = model.read(columns)  # cleaned and scanned once, for the model and the extractor
+    proba = reading.proba
     top = proba.argmax(axis=1)
     out["label"] = model.classes_[top].astype(object)
     for j, label in enumerate(model.classes_):
@@ -55,7 +56,11 @@ def score_frame(
     if evidence:
         out["evidence"] = model.evidence(columns, model.classes_[top], k=evidence)
     if where is not None:
-        places = where.places_of(*columns, stance_proba=model.word_proba_from(features, proba))
+        places = where.places_of(
+            *reading.cleaned,
+            stance_proba=model.word_proba_from(reading.features, proba),
+            scans=reading.scans,
+        )
         out["jurisdiction"] = [p.jurisdiction for p in places]
         out["jurisdiction_name"] = [p.jurisdiction_name for p in places]
         out["authority"] = [p.authority for p in places]

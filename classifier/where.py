@@ -4,9 +4,11 @@
 saved beside it (artifacts/jurisdiction/) with its own manifest and SHA-256.
 It works in three steps:
 
-1. names: every authority and place the headline and the lead name, found in
-   one Aho-Corasick pass over a gazetteer built from pycountry, countryinfo
-   and the project's authorities table (`classifier/gazetteer.py`);
+1. names: every authority and place the headline and the lead name, found by
+   an Aho-Corasick automaton over a gazetteer built from pycountry, countryinfo
+   and the project's authorities table (`classifier/gazetteer.py`), in the
+   texts as the stance model cleans them: at scoring, the stance model's actor
+   indicators have scanned them with the same automaton, and it reads their scans;
 2. rank: a logistic regression, trained on the labelled rows, scores each
    candidate actor from where it stands (headline first, then the lead, how
    early, how near the words that carry the stance) and what kind of name it
@@ -40,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.articles import to_columns
+from classifier.actors import Scans
 from classifier.gazetteer import NONE, Gazetteer, build_gazetteer
 from classifier.mentions import (
     FEATURES,
@@ -52,7 +54,14 @@ from classifier.mentions import (
     feature_rows,
     features,
 )
-from classifier.model import file_sha256, is_term_feature, load_verified, pickled_state, unpickled_state
+from classifier.model import (
+    clean_columns,
+    file_sha256,
+    is_term_feature,
+    load_verified,
+    pickled_state,
+    unpickled_state,
+)
 
 EXTRACTOR_FILE = "extractor.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -107,15 +116,17 @@ class JurisdictionExtractor(BaseEstimator):
     Parameters
     ----------
     lead_chars : int, default=400
-        Characters of the body read after the headline for candidate actors: the
-        guide decides on the headline and the lead. By the threshold CV of
-        `training.where` (2026-12-02) 400, 500 and 600 are alike (jurisdiction 0.902,
-        0.903, 0.901 overall; 0.892, 0.897, 0.898 where an authority acts), and 400
-        costs 3.5 us less per article than 600: it keeps the extractor within its
-        budget of +15 % on bulk scoring.
+        A name that starts in the body's first `lead_chars` characters (the body as the
+        stance model cleans it) is a candidate actor: the guide decides on the headline
+        and the lead. By the threshold CV of `training.where` (2026-12-02, when the
+        extractor still read the raw text cut at `lead_chars`) 400, 500 and 600 are
+        alike (jurisdiction 0.902, 0.903, 0.901 overall; 0.892, 0.897, 0.898 where an
+        authority acts). The scan costs the same whatever it is: the body is scanned
+        whole (by the stance model's actor indicators, at scoring).
     reach_chars : int, default=1500
-        The body up to here (the stance model reads as much) only adds the pull of
-        its stance-bearing words to the jurisdictions already named.
+        Names and stance-bearing words that start after the lead and before here (the
+        stance model reads as much) only add their pull to the jurisdictions already
+        named.
     stance_terms : int, default=120
         Stance-bearing terms taken per direction (adoption, restriction) from the
         stance model passed to `fit`.
@@ -194,6 +205,7 @@ class JurisdictionExtractor(BaseEstimator):
         Parameters
         ----------
         X : articles (a frame with headline/body, texts, or dicts)
+            Read as the stance model reads them, cleaned (`clean_columns`): as at prediction.
         y : sequence of (jurisdiction, authority) pairs
             ("?", "?") marks an article where some authority acts but which is not
             labelled (an adoption or restriction article): it teaches the none gate only.
@@ -211,7 +223,7 @@ class JurisdictionExtractor(BaseEstimator):
             raise ValueError(f"lead_chars must be >= 50, got {self.lead_chars!r}")
         if not self.C > 0:
             raise ValueError(f"C must be > 0, got {self.C!r}")
-        headlines, bodies = to_columns(X)
+        headlines, bodies = clean_columns(X)  # what the stance model reads, as at prediction
         pairs = [(str(j), str(a)) for j, a in y]
         if len(pairs) != len(headlines):
             raise ValueError(f"X has {len(headlines)} articles but y has {len(pairs)} labels")
@@ -278,15 +290,22 @@ class JurisdictionExtractor(BaseEstimator):
     def places(self, X: Any, *, stance_proba: np.ndarray | None = None) -> list[Place]:
         """One Place per article, with the jurisdiction's name."""
         check_is_fitted(self)
-        headlines, bodies = to_columns(X)
-        return self.places_of(headlines, bodies, stance_proba=stance_proba)
+        return self.places_of(*clean_columns(X), stance_proba=stance_proba)
 
     def places_of(
-        self, headlines: list[str], bodies: list[str], *, stance_proba: np.ndarray | None = None
+        self,
+        headlines: list[str],
+        bodies: list[str],
+        *,
+        stance_proba: np.ndarray | None = None,
+        scans: Scans | None = None,
     ) -> list[Place]:
-        """`places` on the parallel lists `to_columns` makes (what scoring already holds)."""
+        """`places` on cleaned parallel lists, as `StanceModel.read` gives them with the actor
+        indicators' `scans` of them (what scoring already holds). Scans from another matcher
+        than this extractor's are ignored: it scans the texts itself."""
+        check_is_fitted(self)
         proba = self._proba_or_flat(stance_proba, len(headlines))
-        found = self._candidates(headlines, bodies, proba)
+        found = self._candidates(headlines, bodies, proba, scans)
         # the ranker and the gate only where there is a candidate: without one the answer is "none"
         with_any = [i for i, c in enumerate(found) if c]
         out = [Place(NONE, None, NONE)] * len(found)
@@ -347,9 +366,14 @@ class JurisdictionExtractor(BaseEstimator):
             _ = self.matcher_
 
     def _candidates(
-        self, headlines: list[str], bodies: list[str], proba: np.ndarray
+        self, headlines: list[str], bodies: list[str], proba: np.ndarray, scans: Scans | None = None
     ) -> list[list[Candidate]]:
         matcher, lead, reach = self.matcher_, self.lead_chars, self.reach_chars
+        scanned: Any = [None] * len(headlines)
+        if scans is not None and scans.matcher is matcher:
+            if not len(scans.headlines) == len(scans.bodies) == len(headlines):
+                raise ValueError(f"scans of {len(scans.headlines)} articles for {len(headlines)} articles")
+            scanned = zip(scans.headlines, scans.bodies, strict=True)
         # each stance term's push toward an article's stance: its adoption and restriction weights,
         # mixed in `candidates` by the article's probabilities of those labels (for the terms found)
         weights = self.stance_weights_.tolist() if len(self.stance_terms_) else None
@@ -362,8 +386,9 @@ class JurisdictionExtractor(BaseEstimator):
                 reach_chars=reach,
                 term_weights=weights,
                 stance_mix=tuple(p),
+                scanned=s,
             )
-            for h, b, p in zip(headlines, bodies, proba.tolist(), strict=True)
+            for h, b, p, s in zip(headlines, bodies, proba.tolist(), scanned, strict=True)
         ]
 
     def _scores(self, cands: list[Candidate], headline: str) -> np.ndarray:

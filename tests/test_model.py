@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 
 from classifier import ModelIntegrityError, StanceModel, load_model
 from classifier.articles import to_columns
-from classifier.model import DEFAULT_MODEL_DIR, LABELS, MODEL_FILE
+from classifier.model import DEFAULT_MODEL_DIR, LABELS, MODEL_FILE, clean_columns
 from classifier.text import split_text
 
 # the teaser paragraph as it stands in the seed page, below its own teaser headline
@@ -359,7 +359,8 @@ def test_word_proba_takes_the_actor_indicators_out(model: StanceModel, corpus: p
     computed from the log-probabilities; the same as scoring again with those columns zeroed."""
     rows = corpus.sample(300, random_state=0)
     frame = pd.concat([rows[["headline", "body"]], rows[["headline"]].assign(body="")])
-    proba, features = model.proba_and_features(frame)
+    reading = model.read(frame)
+    proba, features = reading.proba, reading.features
     words = model.word_proba_from(features, proba)
     columns = np.flatnonzero(np.char.startswith(model.feature_names_.astype(str), "actors__"))
     assert len(columns) == 6  # the shipped model has them
@@ -369,12 +370,14 @@ def test_word_proba_takes_the_actor_indicators_out(model: StanceModel, corpus: p
     np.testing.assert_allclose(model.word_proba(frame), words)
     assert np.abs(words - proba).max() > 0.05  # the indicators do move the probabilities
     assert (proba == model.predict_proba(frame)).all()  # and the stance answer is untouched
+    assert reading.cleaned == clean_columns(frame) and (features != model.transform(frame)).nnz == 0
 
 
 def test_word_proba_of_a_calibrated_svm_scores_again_without_the_indicators() -> None:
     texts, labels = TOY_TEXTS, TOY_LABELS * 3
     model = StanceModel(classifier="svm", actor_marks=1.0, random_state=0).fit(texts * 3, labels)
-    proba, features = model.proba_and_features(texts)
+    reading = model.read(texts)
+    proba, features = reading.proba, reading.features
     words = model.word_proba_from(features, proba)
     plain = model.transform(texts).toarray()
     plain[:, np.char.startswith(model.feature_names_.astype(str), "actors__")] = 0.0

@@ -13,7 +13,14 @@ from conftest import compiled_and_source, flip_byte
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from classifier import JurisdictionExtractor, StanceModel, WhereIntegrityError, load_where, score_frame
+from classifier import (
+    JurisdictionExtractor,
+    StanceModel,
+    WhereIntegrityError,
+    load_model,
+    load_where,
+    score_frame,
+)
 from classifier.api import create_app
 from classifier.cli import app
 from classifier.config import Settings
@@ -205,6 +212,30 @@ def test_the_actor_indicators_scan_with_the_extractors_automaton(where, corpus) 
     smaller = build_gazetteer()
     smaller.aliases.pop("sec")
     assert not ActorMarks(smaller).share(where.matcher_)
+
+
+def test_the_extractor_reads_the_stance_models_scans_and_answers_as_if_it_scanned(where, corpus) -> None:
+    """Scoring hands the extractor what the actor indicators found in the cleaned texts; it must
+    answer exactly as when it cleans and scans them itself, and read no scans but its own
+    matcher's (a model that does not share keeps its own automaton, without stance terms)."""
+    frame = pd.concat(
+        [corpus[["headline", "body"]].head(2_000), corpus[["headline"]].tail(200).assign(body="")]
+    )
+    model = load_model()  # its own, unshared, until told
+    plain = model.read(frame)
+    assert plain.scans is not None and plain.scans.matcher is not where.matcher_
+    proba = model.word_proba_from(plain.features, plain.proba)
+    itself = where.places(frame, stance_proba=proba)
+    assert where.places_of(*plain.cleaned, stance_proba=proba, scans=plain.scans) == itself
+
+    assert model.share_scanner(where.matcher_)
+    shared = model.read(frame)
+    assert shared.scans.matcher is where.matcher_ and (shared.proba == plain.proba).all()
+    assert shared.scans.headlines == [where.matcher_.matches(h) for h in shared.cleaned.headlines]
+    read = where.places_of(*shared.cleaned, stance_proba=proba, scans=shared.scans)
+    assert read == itself and sum(p.jurisdiction != "none" for p in read) > 500
+    with pytest.raises(ValueError, match="scans of 2200 articles for 10"):
+        where.places_of(*(c[:10] for c in shared.cleaned), stance_proba=proba[:10], scans=shared.scans)
 
 
 def test_the_seed_page_is_pakistan(where, model, seed_text: str) -> None:
