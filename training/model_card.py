@@ -329,12 +329,15 @@ def where_section(where: dict | None) -> str:
             ]
         ),
         f"Worst among jurisdictions with at least 5 test rows: {worst}. It takes its candidates from the "
-        f"headline and the first {where.get('lead_chars', 600):,} characters of the body (the body up to "
-        f"{where.get('reach_chars', 1500):,} only weighs between them), and knows only the names in its "
+        f"headline and the first {where.get('lead_chars', 600):,} characters of the body as the stance model "
+        f"cleans it (the body up to {where.get('reach_chars', 1500):,} only weighs between them), and knows "
+        "only the names in its "
         "tables: an authority the tables lack, or one named only later in the article, is missed. Labels "
         "are one helper session's reading (two for ~10 %; agreement in "
         "`training/data/jurisdiction_agreement.json`), which bounds what can be measured.",
-        f"Speed: {where['articles_per_s_one_core']:,.0f} articles/s on one core, the extractor alone.",
+        f"Speed: {where['articles_per_s_one_core']:,.0f} articles/s on one core, the extractor alone as "
+        "scoring runs it: on the stance model's cleaned texts and the scans of its actor indicators, which "
+        "it reads instead of scanning the same texts again.",
     ]
     return "\n\n".join(lines) + "\n"
 
