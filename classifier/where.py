@@ -118,11 +118,11 @@ class JurisdictionExtractor(BaseEstimator):
     lead_chars : int, default=400
         A name that starts in the body's first `lead_chars` characters (the body as the
         stance model cleans it) is a candidate actor: the guide decides on the headline
-        and the lead. By the threshold CV of `training.where` (2026-12-02, when the
-        extractor still read the raw text cut at `lead_chars`) 400, 500 and 600 are
-        alike (jurisdiction 0.902, 0.903, 0.901 overall; 0.892, 0.897, 0.898 where an
-        authority acts). The scan costs the same whatever it is: the body is scanned
-        whole (by the stance model's actor indicators, at scoring).
+        and the lead. By the threshold CV of `training.where` (2026-12-03, each at its
+        chosen threshold, 0.2) 400, 600 and 800 give jurisdiction 0.905, 0.901, 0.901
+        overall and 0.898, 0.899, 0.882 where an authority acts. The scan costs the same
+        whatever it is: the body is scanned whole (by the stance model's actor
+        indicators, at scoring).
     reach_chars : int, default=1500
         Names and stance-bearing words that start after the lead and before here (the
         stance model reads as much) only add their pull to the jurisdictions already
