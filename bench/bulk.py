@@ -269,11 +269,17 @@ def print_run(r: Run) -> None:
     )
 
 
-def where_cost(runs: list[Run], jobs: int) -> float | None:
-    """Scoring time with the extractor over time without it, best wall clock of each (same run)."""
+def _where_times(runs: list[Run], jobs: int) -> tuple[list[float], list[float]]:
+    """Scoring seconds of the runs with the extractor and of those without it, in run order."""
     name = f"score --engine local --jobs {jobs}"
     with_ = [r.tool_seconds or r.wall_s for r in runs if r.name == name]
     without = [r.tool_seconds or r.wall_s for r in runs if r.name == f"{name} --no-where"]
+    return with_, without
+
+
+def where_cost(runs: list[Run], jobs: int) -> float | None:
+    """Scoring time with the extractor over time without it, best wall clock of each (same run)."""
+    with_, without = _where_times(runs, jobs)
     if not with_ or not without:
         return None
     return round(min(with_) / min(without), 3)
@@ -282,9 +288,7 @@ def where_cost(runs: list[Run], jobs: int) -> float | None:
 def where_pairs(runs: list[Run], jobs: int) -> list[float]:
     """With / without of each interleaved pair, in order: how far apart the same comparison
     lands within one run of the benchmark (the machine's noise, beside the extractor's cost)."""
-    name = f"score --engine local --jobs {jobs}"
-    with_ = [r.tool_seconds or r.wall_s for r in runs if r.name == name]
-    without = [r.tool_seconds or r.wall_s for r in runs if r.name == f"{name} --no-where"]
+    with_, without = _where_times(runs, jobs)
     return [round(w / wo, 3) for w, wo in zip(with_, without, strict=False)]
 
 

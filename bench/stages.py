@@ -66,10 +66,10 @@ def main() -> None:
     n = sum(len(f) for f in frames)
     features, linear = model.pipeline_.named_steps["features"], model.pipeline_.named_steps["clf"]
     columns = [to_columns(f[TEXT]) for f in frames]
-    cleaned = [clean_columns(f[TEXT]) for f in frames]
-    matrices = [features.transform(c) for c in cleaned]
     model.share_scanner(where.matcher_)  # as every door that loads both
     readings = [model.read(c) for c in columns]  # what the extractor is handed: texts, scans, proba
+    cleaned = [r.cleaned for r in readings]
+    matrices = [r.features for r in readings]
     probas = [model.word_proba_from(r.features, r.proba) for r in readings]
     scored = [score_frame(model, f, where=where) for f in frames]
     scratch = tempfile.TemporaryDirectory(prefix="regstance-stages-")
