@@ -553,7 +553,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         features, proba = reading.features, reading.proba
         labels = self.classes_[proba.argmax(axis=1)]
         flags = self.uncertain(proba)
-        terms = self._evidence(features, labels, evidence) if evidence else [[] for _ in labels]
+        terms = self.evidence_from(features, labels, evidence) if evidence else [[] for _ in labels]
         places = None
         if where is not None:
             places = where.places_of(
@@ -597,9 +597,10 @@ class StanceModel(ClassifierMixin, BaseEstimator):
 
     def evidence(self, X: Any, labels: np.ndarray, k: int = 5) -> list[list[str]]:
         """The k terms that pushed each article hardest toward its label."""
-        return self._evidence(self.transform(X), labels, k)
+        return self.evidence_from(self.transform(X), labels, k)
 
-    def _evidence(self, features: sp.csr_matrix, labels: np.ndarray, k: int) -> list[list[str]]:
+    def evidence_from(self, features: sp.csr_matrix, labels: np.ndarray, k: int = 5) -> list[list[str]]:
+        """`evidence` from the features `transform` (or `read`) gave, without a second pass."""
         # contribution of a term to a class: its tf-idf value times the class's weight relative
         # to the mean weight over classes (what moves this class's probability against the others)
         rows = np.searchsorted(self.classes_, labels)

@@ -54,7 +54,7 @@ def score_frame(
     out["uncertain"] = model.uncertain(proba)
     out["model_version"] = model.version
     if evidence:
-        out["evidence"] = model.evidence(columns, model.classes_[top], k=evidence)
+        out["evidence"] = model.evidence_from(reading.features, model.classes_[top], k=evidence)
     if where is not None:
         places = where.places_of(
             *reading.cleaned,
